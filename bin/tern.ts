@@ -1,0 +1,26 @@
+// `tern <command> ...`: the umbrella CLI. Each command lives in its own module under
+// bin/commands/ and exports `run(argv): Promise<number>` (the exit code).
+const commands: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
+  'get-nodes': {
+    summary: 'show the partition, primaries and handoffs of an account, container or object',
+    load: () => import('./commands/get-nodes.ts'),
+  },
+}
+
+function usage(): string {
+  const lines = ['usage: tern <command> [options]', '', 'commands:']
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(12)} ${c.summary}`)
+  return lines.join('\n')
+}
+
+const [name, ...rest] = process.argv.slice(2)
+if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  console.log(usage())
+  process.exit(name === undefined ? 2 : 0)
+}
+const command = commands[name]
+if (!command) {
+  console.error(`tern: unknown command '${name}'\n\n${usage()}`)
+  process.exit(2)
+}
+process.exitCode = await (await command.load()).run(rest)
