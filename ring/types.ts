@@ -34,3 +34,8 @@ export interface RingData {
 export interface RingNode extends RingDevice {
   index: number
 }
+
+/** A handoff node from Ring.getMoreNodes: the device plus its position in the handoff order. */
+export interface RingHandoffNode extends RingDevice {
+  handoff_index: number
+}
