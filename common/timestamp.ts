@@ -30,24 +30,21 @@ export class Timestamp {
 
   static fromSeconds(seconds: number, offset = 0): Timestamp {
     if (!Number.isFinite(seconds) || seconds < 0) throw new TimestampError(`bad timestamp: ${seconds}`)
-    return new Timestamp(Math.round(seconds * TICKS_PER_SECOND), offset)
+    // Swift formats the float with "%.5f" (correctly rounded); toFixed rounds the same way.
+    const [whole, frac] = seconds.toFixed(5).split('.') as [string, string]
+    return new Timestamp(Number(whole) * TICKS_PER_SECOND + Number(frac), offset)
   }
 
   /** Parses normal, internal ("..._<hex offset>") and plain numeric forms, as Swift accepts them. */
   static parse(text: string): Timestamp {
-    const m = /^\s*(\d+)(?:\.(\d*))?(?:_([0-9a-fA-F]{1,16}))?\s*$/.exec(text)
-    if (!m) {
-      const n = Number(text)
-      if (text.trim() !== '' && Number.isFinite(n) && n >= 0) return Timestamp.fromSeconds(n)
+    const [base = '', offsetHex, extra] = text.trim().split('_')
+    if (extra !== undefined || !/^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(base)) {
       throw new TimestampError(`invalid timestamp: ${JSON.stringify(text)}`)
     }
-    const whole = Number(m[1])
-    const frac = m[2] ?? ''
-    // Swift rounds to 5 places (float formatting); round half up on the sixth digit.
-    let fracTicks = Number((frac + '00000').slice(0, 5))
-    if (frac.length > 5 && Number(frac[5]) >= 5) fracTicks += 1
-    const offset = m[3] === undefined ? 0 : parseInt(m[3], 16)
-    return new Timestamp(whole * TICKS_PER_SECOND + fracTicks, offset)
+    if (offsetHex !== undefined && !/^[0-9a-fA-F]{1,16}$/.test(offsetHex)) {
+      throw new TimestampError(`invalid timestamp offset: ${JSON.stringify(text)}`)
+    }
+    return Timestamp.fromSeconds(Number(base), offsetHex === undefined ? 0 : parseInt(offsetHex, 16))
   }
 
   get seconds(): number {
