@@ -2,6 +2,7 @@
 // Ring class, a ring written by swift-ring-builder is read by Tern, and both sides give the
 // same partitions, primaries and handoff order for thousands of paths.
 import t from 'tap'
+import type { Test } from 'tap'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -38,14 +39,14 @@ function askSwift(cwd: string, request: Record<string, unknown>): OracleAnswer {
   return JSON.parse(r.stdout) as OracleAnswer
 }
 
-function tempDir(t: Tap.Test): string {
+function tempDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'tern-ring-interop-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return dir
 }
 
 /** Compares Tern's lookups on `ringPath` with Swift's, path by path. */
-function compareLookups(t: Tap.Test, dir: string, ringPath: string, extra: Record<string, unknown> = {}): OracleAnswer {
+function compareLookups(t: Test, dir: string, ringPath: string, extra: Record<string, unknown> = {}): OracleAnswer {
   const paths = makeTestPaths(2000)
   const ring = Ring.load(ringPath, { secrets: SECRETS })
   const allParts = Array.from({ length: 64 }, (_, i) => (i * 7919) % ring.partitionCount)
