@@ -7,7 +7,7 @@
 // device's weight is always a float in Swift, even when it is a whole number).
 
 export interface PythonJsonOptions {
-  /** Keys whose numeric values are written as Python floats. */
+  /** Keys whose numeric values (or lists of numbers) are written as Python floats. */
   readonly floatKeys?: ReadonlySet<string>
 }
 
@@ -70,7 +70,7 @@ function encode(value: unknown, asFloat: boolean, options: PythonJsonOptions): s
   if (typeof value === 'boolean') return value ? 'true' : 'false'
   if (typeof value === 'number') return pythonNumber(value, asFloat)
   if (typeof value === 'string') return pythonJsonString(value)
-  if (Array.isArray(value)) return '[' + value.map((v) => encode(v, false, options)).join(', ') + ']'
+  if (Array.isArray(value)) return '[' + value.map((v) => encode(v, asFloat, options)).join(', ') + ']'
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, v]) => v !== undefined)
