@@ -1,0 +1,462 @@
+// The file-system diskfile (Swift: obj/diskfile.py). Layout under each device:
+//   objects[-N]/<partition>/<suffix>/<hash>/<timestamp>.{data,meta,ts}
+//   objects[-N]/<partition>/hashes.invalid        suffixes changed since the replicator last looked
+//   tmp[-N]/                                       staging; a file is renamed in only when durable
+//   async_pending[-N]/<suffix>/<hash>-<timestamp>  container updates to replay
+//   quarantined/objects[-N]/<hash>[-<uuid>]         hash directories that failed a check
+// Every write: stage in tmp, fdatasync, rename into the hash directory, fsync that directory
+// (and any directory it created), then unlink what the new file made obsolete.
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { appendFile, mkdir, open, readdir, readFile, rename, rmdir, statfs, unlink } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { Readable } from 'node:stream'
+import type { HashPathSecrets } from '../../common/hash-path.ts'
+import { hashPath } from '../../common/hash-path.ts'
+import { Timestamp } from '../../common/timestamp.ts'
+import { decodeAsyncPending, encodeAsyncPending, policyDir } from './async-pending.ts'
+import { DiskFileError, isNoSpace } from './errors.ts'
+import { FOOTER_SIZE, decodeFooter, decodeTrailer, encodeTrailer } from './format.ts'
+import type { FileKind, StoredMetadata } from './format.ts'
+import { checkExpiry, mergeMetadata } from './merge.ts'
+import type { MergedState } from './merge.ts'
+import { chooseFiles, fileName } from './ondisk-files.ts'
+import type {
+  AsyncPendingEntry, AsyncPendingUpdate, DiskFileManager, ObjectName, ObjectWriter, OpenObject, OpenOptions, WriterOptions,
+} from './types.ts'
+import { verifyingTransform } from './verify-stream.ts'
+
+/** Bytes read at offset 0 on open: metadata and body of small objects come in one pread. */
+const READ_AHEAD = 64 * 1024
+/** Body bytes buffered before a write to the staging file. */
+const WRITE_BUFFER = 1024 * 1024
+const OPEN_RETRIES = 3
+
+export interface FsDiskFileOptions {
+  readonly devices: string
+  readonly secrets: HashPathSecrets
+  /** Seconds after which tombstones are removed (Swift's reclaim_age, a week). */
+  readonly reclaimAge?: number
+  /** Keep this much free: bytes, or a percentage of the device (Swift's fallocate_reserve). */
+  readonly fallocateReserve?: { readonly value: number; readonly isPercent: boolean } | undefined
+}
+
+interface Paths {
+  readonly devPath: string
+  readonly partDir: string
+  readonly suffix: string
+  readonly hashDir: string
+  readonly hash: string
+}
+
+export class FsDiskFileManager implements DiskFileManager {
+  readonly devices: string
+  private readonly secrets: HashPathSecrets
+  private readonly reclaimAge: number
+  private readonly reserve: FsDiskFileOptions['fallocateReserve']
+  private readonly knownDirs = new Set<string>()
+
+  constructor(options: FsDiskFileOptions) {
+    this.devices = options.devices
+    this.secrets = options.secrets
+    this.reclaimAge = options.reclaimAge ?? 604_800
+    this.reserve = options.fallocateReserve
+  }
+
+  paths(name: ObjectName): Paths {
+    const hash = hashPath(this.secrets, name.account, name.container, name.obj)
+    const suffix = hash.slice(-3)
+    const devPath = join(this.devices, name.device)
+    const partDir = join(devPath, policyDir('objects', name.policy), name.partition)
+    return { devPath, partDir, suffix, hashDir: join(partDir, suffix, hash), hash }
+  }
+
+  async open(name: ObjectName, options: OpenOptions): Promise<OpenObject> {
+    const p = this.paths(name)
+    for (let attempt = 1; ; attempt++) {
+      let names: string[]
+      try {
+        names = await readdir(p.hashDir)
+      } catch (err) {
+        if (isMissing(err)) throw new DiskFileError('ERR_DISKFILE_NOT_EXIST', 'no such object')
+        throw err
+      }
+      const files = chooseFiles(names)
+      if (!files.data) {
+        if (files.ts) throw new DiskFileError('ERR_DISKFILE_DELETED', 'object deleted', { timestamp: files.ts.timestamp })
+        throw new DiskFileError('ERR_DISKFILE_NOT_EXIST', 'no such object')
+      }
+      try {
+        return await this.openData(name, p, join(p.hashDir, files.data.name), files.meta && join(p.hashDir, files.meta.name), options)
+      } catch (err) {
+        // A newer write may have unlinked what we listed: look again.
+        if (isMissing(err) && attempt < OPEN_RETRIES) continue
+        throw err
+      }
+    }
+  }
+
+  async readMetadata(name: ObjectName, options: OpenOptions): Promise<OpenObject> {
+    const obj = await this.open(name, options)
+    await obj.close()
+    return obj
+  }
+
+  private async openData(name: ObjectName, p: Paths, dataPath: string, metaPath: string | undefined, options: OpenOptions): Promise<OpenObject> {
+    const fh = await open(dataPath, 'r')
+    let keepOpen = false
+    try {
+      const head = Buffer.allocUnsafe(READ_AHEAD)
+      const { bytesRead } = await fh.read(head, 0, READ_AHEAD, 0)
+      let fileSize = bytesRead
+      let tail: Buffer = head.subarray(0, bytesRead)
+      const whole = bytesRead < READ_AHEAD
+      if (!whole) {
+        fileSize = (await fh.stat()).size
+        tail = await readTail(fh, fileSize, READ_AHEAD)
+      }
+      let dataMeta: StoredMetadata
+      let bodyLength: number
+      let state: MergedState
+      let metaMeta: StoredMetadata | undefined
+      try {
+        const footer = decodeFooter(tail)
+        if (footer.metaLength + FOOTER_SIZE > tail.length && tail.length < fileSize) {
+          tail = await readTail(fh, fileSize, footer.metaLength + FOOTER_SIZE)
+        }
+        const decoded = decodeTrailer(tail, fileSize)
+        if (decoded.kind !== 'data') throw new DiskFileError('ERR_DISKFILE_BAD_FORMAT', 'not a data file')
+        dataMeta = decoded.metadata
+        bodyLength = decoded.bodyLength
+        if (metaPath) metaMeta = await this.readMetaFile(metaPath, 'meta')
+        state = mergeMetadata(dataMeta, metaMeta)
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== 'ERR_DISKFILE_BAD_FORMAT') throw err
+        throw await this.quarantineAndError(name, p, (err as Error).message)
+      }
+      if (bodyLength !== state.contentLength) {
+        throw await this.quarantineAndError(name, p, `body is ${bodyLength} bytes, metadata says ${state.contentLength}`)
+      }
+      checkExpiry(state, options.now, options.openExpired)
+      const body = whole ? head.subarray(0, bodyLength) : undefined
+      keepOpen = body === undefined
+      return this.openObject(name, p, state, dataMeta, metaMeta, body, keepOpen ? fh : undefined)
+    } finally {
+      if (!keepOpen) await fh.close()
+    }
+  }
+
+  private openObject(
+    name: ObjectName, p: Paths, state: MergedState, dataMeta: StoredMetadata, metaMeta: StoredMetadata | undefined,
+    body: Buffer | undefined, fh: FileHandle | undefined,
+  ): OpenObject {
+    const etag = state.metadata.ETag ?? ''
+    const quarantine = async (actual: string) => {
+      await this.quarantine(name, `ETag ${etag} but body hashes to ${actual}`)
+    }
+    let closed = false
+    return {
+      ...state,
+      dataMetadata: dataMeta,
+      metaMetadata: metaMeta,
+      readWholeBody: async () => {
+        if (!body) return undefined
+        const actual = createHash('md5').update(body).digest('hex')
+        if (actual !== etag) {
+          await quarantine(actual)
+          throw new DiskFileError('ERR_DISKFILE_QUARANTINED', `ETag mismatch: stored ${etag}, body ${actual}`)
+        }
+        return body
+      },
+      prefetched: (start, end) => body?.subarray(start, end),
+      createReadStream: (start = 0, end = state.contentLength): Readable => {
+        const full = start === 0 && end === state.contentLength
+        if (!fh) throw new DiskFileError('ERR_DISKFILE_WRITER_STATE', 'small objects are read with readWholeBody/prefetched')
+        if (end <= start) return Readable.from([])
+        const raw = createReadStream('', { fd: fh.fd, start, end: end - 1, autoClose: false, highWaterMark: 64 * 1024 })
+        return full ? raw.pipe(verifyingTransform(etag, quarantine)) : raw
+      },
+      close: async () => {
+        if (closed || !fh) return
+        closed = true
+        await fh.close()
+      },
+    }
+  }
+
+  private async readMetaFile(path: string, kind: FileKind): Promise<StoredMetadata> {
+    const bytes = await readFile(path)
+    const decoded = decodeTrailer(bytes, bytes.length)
+    if (decoded.kind !== kind || decoded.bodyLength !== 0) throw new DiskFileError('ERR_DISKFILE_BAD_FORMAT', `bad .${kind} file`)
+    return decoded.metadata
+  }
+
+  private async quarantineAndError(name: ObjectName, p: Paths, reason: string): Promise<DiskFileError> {
+    await this.quarantinePaths(name, p)
+    return new DiskFileError('ERR_DISKFILE_QUARANTINED', `quarantined: ${reason}`)
+  }
+
+  async quarantine(name: ObjectName, _reason: string): Promise<string | undefined> {
+    return this.quarantinePaths(name, this.paths(name))
+  }
+
+  private async quarantinePaths(name: ObjectName, p: Paths): Promise<string | undefined> {
+    const base = join(p.devPath, 'quarantined', policyDir('objects', name.policy), p.hash)
+    await mkdir(dirname(base), { recursive: true })
+    for (const to of [base, `${base}-${randomUUID().replaceAll('-', '')}`]) {
+      try {
+        await rename(p.hashDir, to)
+        await this.invalidate(p)
+        return to
+      } catch (err) {
+        const code = (err as { code?: unknown }).code
+        if (isMissing(err)) return undefined
+        if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw err
+      }
+    }
+    return undefined
+  }
+
+  async createWriter(name: ObjectName, options: WriterOptions = {}): Promise<ObjectWriter> {
+    const p = this.paths(name)
+    const tmpDir = join(p.devPath, policyDir('tmp', name.policy))
+    await this.ensureDir(tmpDir)
+    if (options.size !== undefined && options.size > 0) await this.checkReserve(p.devPath, options.size)
+    const tmpPath = join(tmpDir, randomBytes(12).toString('hex'))
+    const fh = await open(tmpPath, 'wx')
+    return new FsObjectWriter(this, p, tmpPath, fh)
+  }
+
+  async writeMetadata(name: ObjectName, timestamp: Timestamp, metadata: StoredMetadata): Promise<void> {
+    await this.writeSmallFile(name, 'meta', timestamp, metadata)
+  }
+
+  async delete(name: ObjectName, timestamp: Timestamp): Promise<void> {
+    await this.writeSmallFile(name, 'ts', timestamp, { 'X-Timestamp': timestamp.internal })
+  }
+
+  private async writeSmallFile(name: ObjectName, kind: 'meta' | 'ts', timestamp: Timestamp, metadata: StoredMetadata): Promise<void> {
+    const writer = await this.createWriter(name)
+    try {
+      await (writer as FsObjectWriter).commitAs(kind, timestamp, metadata)
+    } finally {
+      await writer.abort()
+    }
+  }
+
+  private async checkReserve(devPath: string, size: number): Promise<void> {
+    if (!this.reserve || this.reserve.value <= 0) return
+    const st = await statfs(devPath)
+    const free = st.bavail * st.bsize - size
+    const ok = this.reserve.isPercent ? (free / (st.blocks * st.bsize)) * 100 > this.reserve.value : free > this.reserve.value
+    if (!ok) throw new DiskFileError('ERR_DISKFILE_NO_SPACE', `free space under fallocate_reserve on ${devPath}`)
+  }
+
+  async ensureDir(dir: string): Promise<string | undefined> {
+    if (this.knownDirs.has(dir)) return undefined
+    const created = await mkdir(dir, { recursive: true })
+    this.knownDirs.add(dir)
+    return created
+  }
+
+  /** Renames `tmpPath` into the hash directory, creating and fsyncing directories as needed. */
+  async install(p: Paths, tmpPath: string, target: string): Promise<void> {
+    let created: string | undefined
+    try {
+      await rename(tmpPath, join(p.hashDir, target))
+    } catch (err) {
+      if (!isMissing(err)) throw err
+      created = await mkdir(p.hashDir, { recursive: true })
+      await rename(tmpPath, join(p.hashDir, target))
+    }
+    await fsyncDir(p.hashDir)
+    if (created) {
+      // Every directory mkdir made is new: make its entry in its parent durable too.
+      for (let dir = p.hashDir; dir !== dirname(created); dir = dirname(dir)) await fsyncDir(dirname(dir))
+    }
+  }
+
+  /** Unlinks files the newest ones made obsolete, then marks the suffix as changed. */
+  async cleanup(p: Paths): Promise<void> {
+    let names: string[]
+    try {
+      names = await readdir(p.hashDir)
+    } catch (err) {
+      if (isMissing(err)) return
+      throw err
+    }
+    const reclaimBefore = Timestamp.fromSeconds(Math.max(0, Date.now() / 1000 - this.reclaimAge))
+    const { obsolete } = chooseFiles(names, reclaimBefore)
+    await Promise.all(obsolete.map((f) => unlink(join(p.hashDir, f.name)).catch(ignoreMissing)))
+    if (obsolete.length === names.length) await rmdir(p.hashDir).catch(() => undefined)
+    await this.invalidate(p)
+  }
+
+  private async invalidate(p: Paths): Promise<void> {
+    await appendFile(join(p.partDir, 'hashes.invalid'), p.suffix + '\n')
+  }
+
+  async writeAsyncPending(device: string, policy: number, update: AsyncPendingUpdate, timestamp: Timestamp): Promise<void> {
+    const devPath = join(this.devices, device)
+    const hash = hashPath(this.secrets, update.account, update.container, update.obj)
+    const dir = join(devPath, policyDir('async_pending', policy), hash.slice(-3))
+    const tmpDir = join(devPath, policyDir('tmp', policy))
+    await this.ensureDir(tmpDir)
+    const tmpPath = join(tmpDir, randomBytes(12).toString('hex'))
+    const fh = await open(tmpPath, 'wx')
+    try {
+      await fh.writeFile(encodeAsyncPending(update))
+      await fh.datasync()
+    } finally {
+      await fh.close()
+    }
+    const target = join(dir, `${hash}-${timestamp.internal}`)
+    try {
+      await rename(tmpPath, target)
+    } catch (err) {
+      if (!isMissing(err)) throw err
+      await mkdir(dir, { recursive: true })
+      await rename(tmpPath, target)
+    }
+  }
+
+  async listAsyncPending(device: string, policy: number): Promise<AsyncPendingEntry[]> {
+    const root = join(this.devices, device, policyDir('async_pending', policy))
+    const out: AsyncPendingEntry[] = []
+    for (const suffix of (await readdir(root).catch(emptyIfMissing)).sort()) {
+      for (const file of (await readdir(join(root, suffix)).catch(emptyIfMissing)).sort()) {
+        out.push({ key: `${suffix}/${file}`, update: decodeAsyncPending(await readFile(join(root, suffix, file))) })
+      }
+    }
+    return out
+  }
+
+  async invalidatedSuffixes(device: string, partition: string, policy: number): Promise<string[]> {
+    const path = join(this.devices, device, policyDir('objects', policy), partition, 'hashes.invalid')
+    const text = await readFile(path, 'utf8').catch((err: unknown) => {
+      if (isMissing(err)) return ''
+      throw err
+    })
+    return [...new Set(text.split('\n').filter((s) => /^[0-9a-f]{3}$/.test(s)))].sort()
+  }
+
+  async listFiles(name: ObjectName): Promise<string[]> {
+    return (await readdir(this.paths(name).hashDir).catch(emptyIfMissing)).sort()
+  }
+}
+
+class FsObjectWriter implements ObjectWriter {
+  private readonly md5 = createHash('md5')
+  private pending: Buffer[] = []
+  private pendingBytes = 0
+  private done = false
+  bytesWritten = 0
+
+  constructor(
+    private readonly manager: FsDiskFileManager,
+    private readonly p: Paths,
+    private readonly tmpPath: string,
+    private readonly fh: FileHandle,
+  ) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.done) throw new DiskFileError('ERR_DISKFILE_WRITER_STATE', 'write after commit or abort')
+    this.md5.update(chunk)
+    this.bytesWritten += chunk.length
+    this.pending.push(chunk)
+    this.pendingBytes += chunk.length
+    if (this.pendingBytes >= WRITE_BUFFER) await this.flush([])
+  }
+
+  etag(): string {
+    return this.md5.copy().digest('hex')
+  }
+
+  private async flush(extra: Buffer[]): Promise<void> {
+    const buffers = [...this.pending, ...extra]
+    this.pending = []
+    this.pendingBytes = 0
+    try {
+      await writeAll(this.fh, buffers)
+    } catch (err) {
+      if (isNoSpace(err)) throw new DiskFileError('ERR_DISKFILE_NO_SPACE', 'device full', { cause: err })
+      throw err
+    }
+  }
+
+  async commit(timestamp: Timestamp, metadata: StoredMetadata): Promise<void> {
+    await this.commitAs('data', timestamp, metadata)
+  }
+
+  async commitAs(kind: FileKind, timestamp: Timestamp, metadata: StoredMetadata): Promise<void> {
+    if (this.done) throw new DiskFileError('ERR_DISKFILE_WRITER_STATE', 'commit after commit or abort')
+    try {
+      await this.flush([encodeTrailer(kind, metadata)])
+      await this.fh.datasync()
+    } catch (err) {
+      if (isNoSpace(err)) throw new DiskFileError('ERR_DISKFILE_NO_SPACE', 'device full', { cause: err })
+      throw err
+    }
+    this.done = true
+    await this.fh.close()
+    await this.manager.install(this.p, this.tmpPath, fileName(timestamp, kind))
+    await this.manager.cleanup(this.p)
+  }
+
+  async abort(): Promise<void> {
+    if (this.done) return
+    this.done = true
+    await this.fh.close().catch(() => undefined)
+    await unlink(this.tmpPath).catch(ignoreMissing)
+  }
+}
+
+async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers.filter((b) => b.length > 0)
+  while (rest.length > 0) {
+    const total = rest.reduce((n, b) => n + b.length, 0)
+    const { bytesWritten } = await fh.writev(rest)
+    if (bytesWritten >= total) return
+    // A short write: drop what went out and go again with the rest.
+    let skip = bytesWritten
+    const next: Buffer[] = []
+    for (const b of rest) {
+      if (skip >= b.length) skip -= b.length
+      else {
+        next.push(skip > 0 ? b.subarray(skip) : b)
+        skip = 0
+      }
+    }
+    rest = next
+  }
+}
+
+async function readTail(fh: FileHandle, fileSize: number, want: number): Promise<Buffer> {
+  const len = Math.min(fileSize, Math.max(want, FOOTER_SIZE))
+  const buf = Buffer.allocUnsafe(len)
+  const { bytesRead } = await fh.read(buf, 0, len, fileSize - len)
+  return buf.subarray(0, bytesRead)
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r')
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'ENOENT'
+}
+
+function ignoreMissing(err: unknown): void {
+  if (!isMissing(err)) throw err
+}
+
+function emptyIfMissing(err: unknown): string[] {
+  if (isMissing(err)) return []
+  throw err
+}
