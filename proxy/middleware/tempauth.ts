@@ -1,0 +1,196 @@
+// Swift's tempauth (swift/common/middleware/tempauth.py): users from the filter's config,
+// GET <auth_prefix>v1.0 (and the v1/<account>/auth, auth variants) issuing tokens, and the
+// authorize callback controllers call once they know the container's ACLs.
+//
+// Differences from Swift, on purpose: tokens are signed rather than stored in memcache (see
+// auth-token.ts), and a new token is issued on every auth request rather than reusing the
+// cached one.
+import { HttpError } from '../../common/http/errors.ts'
+import type { Authorize, AuthorizeTarget, Identity, MiddlewareFactory, ProxyContext, ProxyMiddleware } from '../context.ts'
+import { SignedTokenCodec } from './auth-token.ts'
+import type { TokenResolver } from './auth-token.ts'
+import { decide, deniedResponse } from './tempauth-authorize.ts'
+import { accountIdOf, accountPrefix, parseTempAuthConfig, userGroups } from './tempauth-config.ts'
+import type { TempAuthConfig, TempAuthUser } from './tempauth-config.ts'
+import type { IniSection } from '../../common/config/ini.ts'
+import type { Logger } from '../../common/logger.ts'
+
+export interface TempAuthOptions {
+  /** Milliseconds since the epoch; tests move it to expire tokens. */
+  now?: () => number
+  logger?: Logger
+}
+
+/** A user's identity as Swift's REMOTE_USER group list carries it. */
+function identityOf(config: TempAuthConfig, user: TempAuthUser): Identity {
+  const groups = userGroups(config, user)
+  return {
+    user: user.name,
+    groups,
+    accounts: groups.filter((g) => config.resellerPrefixes.some((p) => p !== '' && g.startsWith(p))),
+    isAdmin: user.groups.includes('.admin'),
+    isResellerAdmin: user.groups.includes('.reseller_admin'),
+  }
+}
+
+export class TempAuth implements TokenResolver {
+  readonly config: TempAuthConfig
+  readonly #codec: SignedTokenCodec
+  readonly #now: () => number
+
+  constructor(config: TempAuthConfig, options: TempAuthOptions = {}) {
+    this.config = config
+    this.#codec = new SignedTokenCodec(config.tokenSecret, config.resellerPrefix)
+    this.#now = options.now ?? Date.now
+  }
+
+  /** Authenticates `account:user` with `key`; undefined when either is wrong. */
+  issueToken(accountUser: string, key: string): { token: string; expiresAt: number; user: TempAuthUser } | undefined {
+    const user = this.config.users.get(accountUser)
+    if (!user || user.key !== key) return undefined
+    const expiresAt = this.#now() + this.config.tokenLifeSeconds * 1000
+    return { token: this.#codec.issue({ user: user.name, expiresAt }, user.key), expiresAt, user }
+  }
+
+  resolve(token: string): Identity | undefined {
+    const claims = this.#codec.decode(token)
+    if (!claims) return undefined
+    const user = this.config.users.get(claims.user)
+    if (!user || !this.#codec.verify(token, user.key, this.#now())) return undefined
+    return identityOf(this.config, user)
+  }
+
+  /** The authorize callback for one request; `onOwner` records Swift's swift_owner. */
+  authorizer(identity: Identity | undefined, onOwner: () => void): Authorize {
+    return (target: AuthorizeTarget) => {
+      const decision = decide(this.config, identity?.groups ?? [], target)
+      if (decision.allow) {
+        if (decision.owner) onOwner()
+        return undefined
+      }
+      return deniedResponse(identity !== undefined, target.account)
+    }
+  }
+
+  /** Whether tempauth is the definitive auth for the path's account (Swift's _is_definitive_auth). */
+  isDefinitive(path: string): boolean {
+    const account = accountOfPath(path)
+    return account !== undefined && accountPrefix(this.config, account) !== undefined
+  }
+
+  get now(): number {
+    return this.#now()
+  }
+}
+
+/** The account segment of /v1/<account>/..., or undefined. */
+export function accountOfPath(path: string): string | undefined {
+  const segs = path.split('/')
+  if (segs[0] !== '' || !segs[1]) return undefined
+  return segs[2] || undefined
+}
+
+function unauthorized(realm: string): HttpError {
+  return new HttpError(401, { headers: { 'Www-Authenticate': `Swift realm="${encodeURIComponent(realm)}"` } })
+}
+
+function header(ctx: ProxyContext, name: string): string | undefined {
+  const v = ctx.get(name)
+  return v === '' ? undefined : v
+}
+
+/** GET <auth_prefix>{v1.0,auth,v1/<account>/auth}: answers the token and the storage URL. */
+function handleAuthRequest(ta: TempAuth, ctx: ProxyContext): void {
+  const config = ta.config
+  ctx.state.source = 'tempauth'
+  if (ctx.method !== 'GET') throw new HttpError(405)
+  const rest = ctx.path.slice(config.authPrefix.length - 1)
+  const segs = rest.split('/')
+  if (segs.length < 2 || !segs[1]) throw new HttpError(404)
+  const [, version, second, third] = segs
+  let account: string | undefined
+  let user: string | undefined
+  let key: string | undefined
+  if (version === 'v1' && third === 'auth' && segs.length === 4) {
+    account = decodeURIComponent(second ?? '')
+    user = header(ctx, 'x-storage-user')
+    if (!user) {
+      const full = header(ctx, 'x-auth-user')
+      if (!full || !full.includes(':')) throw unauthorized(account)
+      const colon = full.indexOf(':')
+      if (full.slice(0, colon) !== account) throw unauthorized(account)
+      user = full.slice(colon + 1)
+    }
+    key = header(ctx, 'x-storage-pass') ?? header(ctx, 'x-auth-key')
+  } else if ((version === 'auth' || version === 'v1.0') && segs.length === 2) {
+    const full = header(ctx, 'x-auth-user') ?? header(ctx, 'x-storage-user')
+    if (!full || !full.includes(':')) throw unauthorized('unknown')
+    const colon = full.indexOf(':')
+    account = full.slice(0, colon)
+    user = full.slice(colon + 1)
+    key = header(ctx, 'x-auth-key') ?? header(ctx, 'x-storage-pass')
+  } else {
+    throw new HttpError(400)
+  }
+  if (!account || !user || !key) throw unauthorized(account || 'unknown')
+  const accountUser = `${account}:${user}`
+  const known = config.users.get(accountUser)
+  if (!known) throw unauthorized(account)
+  const issued = ta.issueToken(accountUser, key)
+  if (!issued) throw unauthorized('unknown')
+  let url = known.url.replace('$HOST', `${ctx.protocol}://${ctx.host}`)
+  if (config.storageUrlScheme !== 'default') url = `${config.storageUrlScheme}:${url.slice(url.indexOf(':') + 1)}`
+  ctx.status = 200
+  ctx.set('X-Storage-Url', url)
+  ctx.set('X-Auth-Token', issued.token)
+  ctx.set('X-Storage-Token', issued.token)
+  ctx.set('X-Auth-Token-Expires', String(Math.floor((issued.expiresAt - ta.now) / 1000)))
+  ctx.type = 'text/html; charset=UTF-8'
+  ctx.body = ''
+  ctx.state.log.info('token issued', { user: accountUser, account: accountIdOf(known) })
+}
+
+/** The middleware around a TempAuth instance (exported for tests that control the clock). */
+export function tempauthMiddleware(ta: TempAuth): ProxyMiddleware {
+  const config = ta.config
+  return async (ctx, next) => {
+    if (ctx.path.startsWith(config.authPrefix)) {
+      handleAuthRequest(ta, ctx)
+      return
+    }
+    const token = header(ctx, 'x-auth-token') ?? header(ctx, 'x-storage-token')
+    const serviceToken = header(ctx, 'x-service-token')
+    const markOwner = () => {
+      ctx.state.swiftOwner = true
+    }
+    if (token !== undefined && token.startsWith(config.resellerPrefix)) {
+      const identity = ta.resolve(token)
+      if (!identity) throw unauthorized(accountOfPath(ctx.path) ?? 'unknown')
+      // A service token adds its groups (Swift's X-Service-Token, for <PREFIX>require_group).
+      const service = serviceToken !== undefined ? ta.resolve(serviceToken) : undefined
+      const merged: Identity = service ? { ...identity, groups: [...identity.groups, ...service.groups] } : identity
+      ctx.state.identity = merged
+      ctx.state.authorize = ta.authorizer(merged, markOwner)
+      if (merged.groups.includes('.reseller_admin')) ctx.state.resellerRequest = true
+    } else if (ta.isDefinitive(ctx.path) || config.resellerPrefix === '') {
+      ctx.state.authorize ??= ta.authorizer(undefined, markOwner)
+    } else {
+      // Not our token and not our account: deny unless another auth middleware decides.
+      ctx.state.authorize ??= (target) => deniedResponse(false, target.account)
+    }
+    await next()
+  }
+}
+
+export function createTempAuth(conf: IniSection, options: TempAuthOptions = {}): TempAuth {
+  const config = parseTempAuthConfig(conf)
+  if (!config.tokenSecretConfigured) {
+    options.logger?.warn('tempauth: no token_secret configured; tokens are valid only in this process until restart')
+  }
+  return new TempAuth(config, options)
+}
+
+export const tempauthFactory: MiddlewareFactory = {
+  name: 'tempauth',
+  create: (conf, deps) => tempauthMiddleware(createTempAuth(conf, { logger: deps.logger })),
+}
