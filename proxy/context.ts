@@ -1,0 +1,65 @@
+// The contract between the proxy's middleware and its controllers, as Swift's WSGI environ
+// keys are (swift.authorize, REMOTE_USER, swift.trans_id). Middleware set these on ctx.state;
+// controllers read them.
+import type Koa from 'koa'
+import type { HttpError } from '../common/http/errors.ts'
+import type { IniSection } from '../common/config/ini.ts'
+import type { Logger } from '../common/logger.ts'
+
+/** What an authorization decision needs; controllers fill in the container's ACLs once known. */
+export interface AuthorizeTarget {
+  method: string
+  /** The account segment of the path, e.g. "AUTH_test". */
+  account: string
+  container?: string | undefined
+  object?: string | undefined
+  /** X-Container-Read / X-Container-Write of the target container, when the controller fetched them. */
+  containerAcl?: { read?: string | undefined; write?: string | undefined } | undefined
+  /** The request's Referer header, for `.r:` referrer ACLs. */
+  referrer?: string | undefined
+}
+
+/** Returns undefined to allow, or the 401/403 to answer (Swift's swift.authorize). */
+export type Authorize = (target: AuthorizeTarget) => HttpError | undefined
+
+export interface Identity {
+  /** "account:user" for tempauth; a user id for identity-service tokens. */
+  user: string
+  groups: string[]
+  /** Accounts this identity owns (e.g. ["AUTH_test"]). */
+  accounts: string[]
+  isAdmin: boolean
+  isResellerAdmin: boolean
+}
+
+export interface ProxyState {
+  txnId: string
+  log: Logger
+  /** Set by the auth middleware; absent means no auth middleware is in the pipeline. */
+  authorize?: Authorize | undefined
+  identity?: Identity | undefined
+  /** Set by middleware that answers on the proxy's behalf for logging (e.g. "tempauth"). */
+  source?: string | undefined
+  /**
+   * Swift's swift_owner: set (by the authorize callback) when the caller owns the account,
+   * so controllers may show and accept owner-only headers (X-Container-Read/-Write, sync keys).
+   */
+  swiftOwner?: boolean | undefined
+  /** Swift's reseller_request: the caller is a reseller admin. */
+  resellerRequest?: boolean | undefined
+}
+
+export type ProxyContext = Koa.ParameterizedContext<ProxyState>
+export type ProxyMiddleware = Koa.Middleware<ProxyState>
+
+/** One entry of the pipeline registry: `name` is what `[pipeline:main] pipeline = ...` lists. */
+export interface MiddlewareFactory {
+  readonly name: string
+  /** `conf` is the filter's ini section ([filter:<name>]) merged over [DEFAULT]. */
+  create(conf: IniSection, deps: MiddlewareDeps): ProxyMiddleware
+}
+
+/** What middleware may use from the proxy (grows as features need it). */
+export interface MiddlewareDeps {
+  logger: Logger
+}
