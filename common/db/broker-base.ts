@@ -1,0 +1,243 @@
+// What container and account databases share (Swift: swift.common.db.DatabaseBroker): the
+// status record (created_at, put/delete timestamps, status_changed_at), metadata merged key
+// by key with per-key timestamps, deletion, the row sequence behind "rows since N", and
+// timestamp merging for replication. A broker is a light view of one database inside a
+// device's RocksDB; every method runs synchronously (see kv-store.ts for why).
+import { randomUUID } from 'node:crypto'
+import { Timestamp } from '../timestamp.ts'
+import { DEFAULT_CONSTRAINTS } from '../constraints.ts'
+import type { KvBatch, KvStore } from './kv-store.ts'
+import { KEY_INFO, KEY_META, KEY_ROW, KEY_SEQ, dbKey, keySuffix, partitionKey, prefixEnd, seqKey } from './keys.ts'
+import { decodeRecord, encodeRecord } from './records.ts'
+
+export const INFO_FORMAT = 1
+export const META_FORMAT = 1
+export const ZERO_TIMESTAMP = '0000000000.00000'
+
+export class DbError extends Error {
+  readonly code: string
+  constructor(code: string, message: string) {
+    super(message)
+    this.code = code
+  }
+}
+
+export interface BaseInfo {
+  createdAt: string
+  putTimestamp: string
+  deleteTimestamp: string
+  statusChangedAt: string
+  status: '' | 'DELETED'
+  /** Identity of this replica of the database (Swift's `id`), for replication sync points. */
+  id: string
+  /** Highest row sequence number handed out (Swift's max ROWID). */
+  maxRow: number
+  partition: number
+}
+
+/** Metadata: header name -> [value, internal timestamp]; '' means deleted. */
+export type Metadata = Record<string, [string, string]>
+
+export function compareTs(a: string, b: string): number {
+  return Timestamp.parse(a).compare(Timestamp.parse(b))
+}
+
+export function maxTs(a: string, b: string): string {
+  return compareTs(a, b) >= 0 ? a : b
+}
+
+export abstract class BrokerBase<I extends BaseInfo> {
+  readonly store: KvStore
+  readonly dbId: Buffer
+  protected abstract readonly what: string
+
+  constructor(store: KvStore, dbId: Buffer) {
+    this.store = store
+    this.dbId = dbId
+  }
+
+  protected newBaseInfo(putTimestamp: string, partition: number): BaseInfo {
+    return {
+      createdAt: Timestamp.now().internal,
+      putTimestamp,
+      deleteTimestamp: ZERO_TIMESTAMP,
+      statusChangedAt: putTimestamp,
+      status: '',
+      id: randomUUID(),
+      maxRow: 0,
+      partition,
+    }
+  }
+
+  /** Writes a new database's info and partition index; false when it already exists. */
+  protected createWith(info: I): boolean {
+    if (this.exists()) return false
+    const batch = this.store.batch()
+    this.putInfo(batch, info)
+    batch.put(partitionKey(info.partition, this.dbId), Buffer.alloc(0))
+    this.store.write(batch)
+    return true
+  }
+
+  exists(): boolean {
+    return this.store.get(dbKey(KEY_INFO, this.dbId)) !== undefined
+  }
+
+  /** The info record; undefined when the database does not exist. */
+  loadInfo(): I | undefined {
+    const buf = this.store.get(dbKey(KEY_INFO, this.dbId))
+    return buf === undefined ? undefined : decodeRecord<I>(buf, INFO_FORMAT, `${this.what} info`)
+  }
+
+  protected requireInfo(): I {
+    const info = this.loadInfo()
+    if (!info) throw new DbError('ERR_DB_NOT_FOUND', `${this.what} database does not exist`)
+    return info
+  }
+
+  protected putInfo(batch: KvBatch, info: I): void {
+    batch.put(dbKey(KEY_INFO, this.dbId), encodeRecord(INFO_FORMAT, info))
+  }
+
+  protected writeInfo(info: I): void {
+    const batch = this.store.batch()
+    this.putInfo(batch, info)
+    this.store.write(batch)
+  }
+
+  get metadata(): Metadata {
+    const buf = this.store.get(dbKey(KEY_META, this.dbId))
+    return buf === undefined ? {} : decodeRecord<Metadata>(buf, META_FORMAT, `${this.what} metadata`)
+  }
+
+  /**
+   * Merges metadata key by key: a value replaces the stored one only when its timestamp is
+   * newer, whatever the order of arrival. With `validate`, the merged result must respect
+   * the count and size limits (Swift checks the merged metadata, not the update alone).
+   */
+  updateMetadata(updates: Metadata, validate = false): void {
+    const current = this.metadata
+    let changed = false
+    for (const [key, entry] of Object.entries(updates)) {
+      const old = current[key]
+      if (!old || compareTs(entry[1], old[1]) > 0) {
+        current[key] = entry
+        changed = true
+      }
+    }
+    if (!changed) return
+    if (validate) validateMetadata(current)
+    const batch = this.store.batch()
+    batch.put(dbKey(KEY_META, this.dbId), encodeRecord(META_FORMAT, current))
+    this.store.write(batch)
+  }
+
+  updatePutTimestamp(timestamp: string): void {
+    const info = this.requireInfo()
+    if (compareTs(info.putTimestamp, timestamp) < 0) {
+      info.putTimestamp = timestamp
+      this.writeInfo(info)
+    }
+  }
+
+  updateStatusChangedAt(timestamp: string): void {
+    const info = this.requireInfo()
+    if (compareTs(info.statusChangedAt, timestamp) < 0) {
+      info.statusChangedAt = timestamp
+      this.writeInfo(info)
+    }
+  }
+
+  /**
+   * Marks the database deleted at `timestamp` (Swift's delete_db): metadata values are
+   * cleared as of that time, and the status changes only when the deletion is newer than
+   * any earlier one.
+   */
+  deleteDb(timestamp: string, keepMetadata: readonly string[] = []): void {
+    const cleared: Metadata = {}
+    for (const key of Object.keys(this.metadata)) {
+      if (!keepMetadata.includes(key.toLowerCase())) cleared[key] = ['', timestamp]
+    }
+    if (Object.keys(cleared).length) this.updateMetadata(cleared)
+    const info = this.requireInfo()
+    if (compareTs(info.deleteTimestamp, timestamp) < 0) {
+      info.deleteTimestamp = timestamp
+      info.status = 'DELETED'
+      info.statusChangedAt = timestamp
+      this.writeInfo(info)
+    }
+  }
+
+  /** Replication: keep the oldest created_at and the newest put/delete timestamps. */
+  mergeTimestamps(createdAt: string, putTimestamp: string, deleteTimestamp: string): void {
+    const info = this.requireInfo()
+    const wasDeleted = this.isDeletedInfo(info)
+    if (compareTs(createdAt, info.createdAt) < 0) info.createdAt = createdAt
+    info.putTimestamp = maxTs(info.putTimestamp, putTimestamp)
+    info.deleteTimestamp = maxTs(info.deleteTimestamp, deleteTimestamp)
+    if (wasDeleted !== this.isDeletedInfo(info)) info.statusChangedAt = maxTs(info.statusChangedAt, Timestamp.now().internal)
+    this.writeInfo(info)
+  }
+
+  abstract isDeletedInfo(info: I): boolean
+
+  isDeleted(): boolean {
+    const info = this.loadInfo()
+    return !info || this.isDeletedInfo(info)
+  }
+
+  /** Highest row sequence number (Swift's get_max_row); -1 when the database is missing. */
+  maxRow(): number {
+    return this.loadInfo()?.maxRow ?? -1
+  }
+
+  /**
+   * Rows whose sequence number is above `since`, in sequence order, at most `limit`: one
+   * range read of the sequence index and one multi-get, so O(result).
+   */
+  protected rowsSince(since: number, limit: number): { seq: number; ident: Buffer; value: Buffer }[] {
+    const cursor = this.store.cursor({ gt: seqKey(this.dbId, since), lt: prefixEnd(dbKey(KEY_SEQ, this.dbId)) }, Math.min(limit, 1000))
+    const found: { seq: number; ident: Buffer }[] = []
+    try {
+      for (let entry = cursor.next(); entry && found.length < limit; entry = cursor.next()) {
+        found.push({ seq: Number(entry[0].readBigUInt64BE(17)), ident: entry[1] })
+      }
+    } finally {
+      cursor.close()
+    }
+    const values = this.store.getMany(found.map((f) => dbKey(KEY_ROW, this.dbId, f.ident)))
+    const out: { seq: number; ident: Buffer; value: Buffer }[] = []
+    found.forEach((f, i) => {
+      const value = values[i]
+      if (value) out.push({ ...f, value })
+    })
+    return out
+  }
+
+  /** Every key of this database's rows, tombstones included (tests, reclaim). */
+  protected *rowKeys(): Generator<Buffer> {
+    const cursor = this.store.cursor({ gte: dbKey(KEY_ROW, this.dbId), lt: prefixEnd(dbKey(KEY_ROW, this.dbId)) })
+    try {
+      for (let e = cursor.next(); e; e = cursor.next()) yield keySuffix(e[0])
+    } finally {
+      cursor.close()
+    }
+  }
+}
+
+/** Swift's DatabaseBroker.validate_metadata, over the merged metadata. */
+export function validateMetadata(md: Metadata): void {
+  let count = 0
+  let size = 0
+  for (const [rawKey, [value]] of Object.entries(md)) {
+    const key = rawKey.toLowerCase()
+    if (!value) continue
+    const prefix = key.startsWith('x-account-meta-') ? 'x-account-meta-' : key.startsWith('x-container-meta-') ? 'x-container-meta-' : undefined
+    if (!prefix) continue
+    count++
+    // Python's len(): code points, not bytes.
+    size += [...key.slice(prefix.length)].length + [...value].length
+  }
+  if (count > DEFAULT_CONSTRAINTS.maxMetaCount) throw new DbError('ERR_META_TOO_MANY', `Too many metadata items; max ${DEFAULT_CONSTRAINTS.maxMetaCount}`)
+  if (size > DEFAULT_CONSTRAINTS.maxMetaOverallSize) throw new DbError('ERR_META_TOO_LARGE', `Total metadata too large; max ${DEFAULT_CONSTRAINTS.maxMetaOverallSize}`)
+}

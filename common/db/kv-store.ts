@@ -1,0 +1,159 @@
+// One RocksDB database, used synchronously. The container and account servers run their
+// database work on the event loop in one process (RocksDB allows only one process to open a
+// database), and doing each read-modify-write with the binding's synchronous calls makes it
+// atomic with respect to every other request: no request can interleave between reading a
+// container's stats and writing them back, so no lock is needed. Reads hit RocksDB's block
+// cache and writes go to its WAL; both are short compared with an HTTP round trip.
+//
+// `keysRead` counts every key an operation touched (gets and iterator steps), so tests can
+// prove that a listing page costs O(limit) however large the container.
+import { mkdir } from 'node:fs/promises'
+import { RocksLevel } from '@nxtedition/rocksdb'
+import type { RocksChainedBatch, RocksIterator } from '@nxtedition/rocksdb'
+
+const RAW = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const
+
+export interface KvRange {
+  gt?: Buffer
+  gte?: Buffer
+  lt?: Buffer
+  lte?: Buffer
+  reverse?: boolean
+}
+
+export class KvStoreError extends Error {
+  readonly code: string
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+/** A cursor over a key range that can jump forward (or back, when reversed) with seek(). */
+export class KvCursor {
+  #it: RocksIterator
+  #store: KvStore
+  #rows: Buffer[] = []
+  #pos = 0
+  #finished = false
+  #batch: number
+
+  constructor(store: KvStore, it: RocksIterator, batch: number) {
+    this.#store = store
+    this.#it = it
+    this.#batch = batch
+  }
+
+  /** Next [key, value], or undefined at the end of the range. */
+  next(): [Buffer, Buffer] | undefined {
+    if (this.#pos >= this.#rows.length) {
+      if (this.#finished) return undefined
+      const { rows, finished } = this.#it._nextvSync(this.#batch)
+      this.#rows = rows
+      this.#pos = 0
+      this.#finished = finished
+      if (rows.length === 0) return undefined
+    }
+    const key = this.#rows[this.#pos++]!
+    const value = this.#rows[this.#pos++]!
+    this.#store.keysRead++
+    return [key, value]
+  }
+
+  /** Repositions at the first key >= target (forward) or <= target (reverse). */
+  seek(target: Buffer): void {
+    this.#it._seekSync(target)
+    this.#rows = []
+    this.#pos = 0
+    this.#finished = false
+  }
+
+  close(): void {
+    this.#it._closeSync()
+  }
+}
+
+export class KvBatch {
+  readonly #batch: RocksChainedBatch
+  constructor(batch: RocksChainedBatch) {
+    this.#batch = batch
+  }
+  put(key: Buffer, value: Buffer): this {
+    this.#batch.put(key, value)
+    return this
+  }
+  del(key: Buffer): this {
+    this.#batch.del(key)
+    return this
+  }
+  get length(): number {
+    return this.#batch.length
+  }
+  /** @internal */
+  get raw(): RocksChainedBatch {
+    return this.#batch
+  }
+}
+
+export class KvStore {
+  /** Keys read by gets and cursors since the store was opened (a cost measure for tests). */
+  keysRead = 0
+  readonly location: string
+  readonly #db: RocksLevel
+
+  private constructor(location: string, db: RocksLevel) {
+    this.location = location
+    this.#db = db
+  }
+
+  static async open(location: string): Promise<KvStore> {
+    await mkdir(location, { recursive: true })
+    const db = new RocksLevel(location, RAW)
+    try {
+      await db.open()
+    } catch (err) {
+      throw new KvStoreError('ERR_DB_OPEN', `cannot open database ${location}`, { cause: err })
+    }
+    return new KvStore(location, db)
+  }
+
+  get(key: Buffer): Buffer | undefined {
+    this.keysRead++
+    return this.#db._getManySync([key], RAW)[0]
+  }
+
+  getMany(keys: Buffer[]): (Buffer | undefined)[] {
+    if (keys.length === 0) return []
+    this.keysRead += keys.length
+    return this.#db._getManySync(keys, RAW)
+  }
+
+  /** A cursor over `range`; `batch` is how many rows each native call fetches. */
+  cursor(range: KvRange, batch = 256): KvCursor {
+    return new KvCursor(this, this.#db.iterator({ ...range, ...RAW }), batch)
+  }
+
+  batch(): KvBatch {
+    return new KvBatch(this.#db.batch())
+  }
+
+  write(batch: KvBatch): void {
+    if (batch.length === 0) {
+      batch.raw._closeSync()
+      return
+    }
+    try {
+      batch.raw._writeSync()
+    } finally {
+      batch.raw._closeSync()
+    }
+  }
+
+  get isOpen(): boolean {
+    return this.#db.status === 'open'
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.status === 'open') await this.#db.close()
+  }
+}

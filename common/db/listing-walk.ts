@@ -1,0 +1,129 @@
+// The listing walk shared by container (objects) and account (containers) listings, with
+// Swift's semantics (ContainerBroker.list_objects_iter / AccountBroker.list_containers_iter):
+// marker, end_marker, prefix, delimiter (subdir entries), path, reverse, limit.
+//
+// Cost: O(limit) whatever the size of the database. The cursor starts at the marker (one
+// seek), and a delimiter skips a whole "subdirectory" with one seek past prefix+delimiter,
+// where SQLite re-runs a query; tombstones live outside the listing range (keys.ts), so they
+// are never stepped over.
+
+import { prefixEnd } from './keys.ts'
+
+/** Names compare as UTF-8 bytes (SQLite BINARY collation), which is code point order. */
+function cmp(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+}
+
+/** Python's s[:-1] + chr(ord(s[-1]) + 1), over code points. */
+export function incrementLast(s: string): string {
+  const chars = [...s]
+  const last = chars.pop()!
+  return chars.join('') + String.fromCodePoint(last.codePointAt(0)! + 1)
+}
+
+export interface ListingParams {
+  limit: number
+  marker?: string | undefined
+  endMarker?: string | undefined
+  prefix?: string | undefined
+  delimiter?: string | undefined
+  /** Container listings only: prefix = path + '/', delimiter '/', no subdir entries. */
+  path?: string | undefined
+  reverse?: boolean | undefined
+}
+
+export interface ListingCursor {
+  next(): [Buffer, Buffer] | undefined
+  seek(target: Buffer): void
+  close(): void
+}
+
+export interface ListingSource {
+  /** Key prefix of the listing range (type byte, database id, maybe policy). */
+  readonly base: Buffer
+  open(range: { gt?: Buffer; gte?: Buffer; lt?: Buffer; reverse: boolean }): ListingCursor
+}
+
+export type ListingItem = { kind: 'row'; name: string; value: Buffer } | { kind: 'subdir'; name: string }
+
+export function walkListing(source: ListingSource, params: ListingParams): ListingItem[] {
+  const key = (name: string) => Buffer.concat([source.base, Buffer.from(name, 'utf8')])
+  const reverse = params.reverse ?? false
+  let marker = reverse ? params.endMarker : params.marker
+  let endMarker = reverse ? params.marker : params.endMarker
+  let prefix = params.prefix
+  let delimiter = params.delimiter
+  let path = params.path
+  if (path !== undefined) {
+    prefix = path ? (path = path.replace(/\/+$/, '') + '/') : path
+    delimiter = '/'
+  } else if (delimiter && !prefix) {
+    prefix = ''
+  }
+  const endPrefix = prefix ? incrementLast(prefix) : undefined
+  const origMarker = marker
+
+  // Bounds of the first query, as Swift builds them.
+  const range: { gt?: Buffer; gte?: Buffer; lt?: Buffer; reverse: boolean } = { reverse }
+  if (endMarker && (!prefix || cmp(endMarker, endPrefix!) < 0)) range.lt = key(endMarker)
+  else if (prefix) range.lt = key(endPrefix!)
+  else range.lt = prefixEnd(source.base)
+  if (marker && (!prefix || cmp(marker, prefix) >= 0)) range.gt = key(marker)
+  else if (prefix) range.gte = key(prefix)
+  else range.gte = source.base
+
+  const limit = params.limit
+  const out: ListingItem[] = []
+  if (limit <= 0) return out
+  const cursor = source.open(range)
+  const baseLength = source.base.length
+  // After a skip, the next query is "name > X" (forward path mode, reverse): a row equal to
+  // X must be passed over.
+  let skipEqual: string | undefined
+  try {
+    while (out.length < limit) {
+      const entry = cursor.next()
+      if (!entry) break
+      const name = entry[0].subarray(baseLength).toString('utf8')
+      if (skipEqual !== undefined) {
+        const equal = name === skipEqual
+        skipEqual = undefined
+        if (equal) continue
+      }
+      if (prefix === undefined || !delimiter) {
+        out.push({ kind: 'row', name, value: entry[1] })
+        continue
+      }
+      const end = name.indexOf(delimiter, prefix.length)
+      if (path !== undefined) {
+        if (name === path) continue
+        if (end >= 0 && name.length > end + delimiter.length) {
+          skipTo(name, end, delimiter, false)
+          continue
+        }
+      } else if (end >= 0) {
+        const dirName = name.slice(0, end + delimiter.length)
+        if (dirName !== origMarker) out.push({ kind: 'subdir', name: dirName })
+        skipTo(name, end, delimiter, true)
+        continue
+      }
+      out.push({ kind: 'row', name, value: entry[1] })
+    }
+  } finally {
+    cursor.close()
+  }
+  return out
+
+  function skipTo(name: string, end: number, delim: string, inclusive: boolean): void {
+    if (reverse) {
+      // Next rows are < name[:end+len(delim)]; seek-for-prev lands on it when it exists.
+      const target = name.slice(0, end + delim.length)
+      cursor.seek(key(target))
+      skipEqual = target
+    } else {
+      const target = name.slice(0, end) + incrementLast(delim)
+      cursor.seek(key(target))
+      if (!inclusive) skipEqual = target
+    }
+  }
+}

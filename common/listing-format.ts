@@ -1,0 +1,165 @@
+// Account and container listing bodies, byte for byte as Swift renders them
+// (swift/common/middleware/listing_formats.py, account/utils.py, container/server.py):
+// Python's json.dumps (", " and ": " separators, non-ASCII escaped as \uXXXX), ElementTree's
+// XML (declaration with double quotes, its escaping, "<tag />" for empty text) and one name
+// per line for text. Shared by both storage servers and the proxy.
+import { HttpError } from './http/errors.ts'
+
+export type ListingContentType = 'text/plain' | 'application/json' | 'application/xml' | 'text/xml'
+const OFFERED: readonly ListingContentType[] = ['text/plain', 'application/json', 'application/xml', 'text/xml']
+const FORMATS: Record<string, ListingContentType> = { plain: 'text/plain', json: 'application/json', xml: 'application/xml' }
+
+const TOKEN = `[^()<>@,;:\\\\"/\\[\\]?={}\\x00-\\x20\\x7f]+`
+const QUOTED = `"(?:[^"\\\\]|(?:\\\\.))*"`
+const EXTENSION = `(?:\\s*;\\s*(?:${TOKEN})\\s*=\\s*(?:${TOKEN}|${QUOTED}))`
+const ACCEPT_ITEM = new RegExp(`^\\s*(${TOKEN})/(${TOKEN})(${EXTENSION}*?\\s*)$`)
+
+/** Swift's get_listing_content_type: `format=` wins over Accept; 406 / 400 as Swift. */
+export function getListingContentType(format: string | null | undefined, accept: string | undefined): ListingContentType {
+  const header = format ? (FORMATS[format.toLowerCase()] ?? 'text/plain') : accept
+  let match: ListingContentType | undefined
+  try {
+    match = bestMatch(header)
+  } catch {
+    throw new HttpError(400, { body: 'Invalid Accept header' })
+  }
+  if (!match) throw new HttpError(406)
+  return match
+}
+
+function bestMatch(header: string | undefined): ListingContentType | undefined {
+  if (!header) return OFFERED[0]
+  const types: { pattern: RegExp; quality: number; exact: boolean }[] = []
+  for (const item of header.split(',')) {
+    const m = ACCEPT_ITEM.exec(item)
+    if (!m) throw new Error('Invalid accept header')
+    const [, type, subtype, params] = m as unknown as [string, string, string, string]
+    let quality = 1
+    let seenQ = false
+    for (const param of params.split(';').map((p) => p.trim()).filter(Boolean)) {
+      const parts = param.split('=')
+      if (parts.length !== 2) throw new Error('bad parameter')
+      if (parts[0]!.trim() === 'q') {
+        if (seenQ) throw new Error('Multiple "q" params')
+        seenQ = true
+        quality = parsePythonFloat(parts[1]!.trim())
+      }
+    }
+    const part = (p: string) => (p === '*' ? TOKEN : p.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'))
+    types.push({ pattern: new RegExp(`^${part(type)}/${part(subtype)}$`), quality, exact: type !== '*' && subtype !== '*' })
+  }
+  // Stable sort by quality, then exact before glob, both descending (as Python's sort).
+  types.sort((a, b) => b.quality - a.quality || Number(b.exact) - Number(a.exact))
+  if (types.length === 0) return OFFERED[0]
+  for (const t of types) for (const option of OFFERED) if (t.pattern.test(option)) return option
+  return undefined
+}
+
+function parsePythonFloat(text: string): number {
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text) && !/^[+-]?(inf|infinity|nan)$/i.test(text)) throw new Error('bad float')
+  return Number(text)
+}
+
+/** Python's json.dumps with its defaults (ensure_ascii, ", " / ": " separators). */
+export function pythonJson(value: unknown): string {
+  if (value === null) return 'null'
+  if (typeof value === 'string') return asciiJsonString(value)
+  if (typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value)
+  if (Array.isArray(value)) return '[' + value.map(pythonJson).join(', ') + ']'
+  const obj = value as Record<string, unknown>
+  return '{' + Object.keys(obj).map((k) => `${asciiJsonString(k)}: ${pythonJson(obj[k])}`).join(', ') + '}'
+}
+
+function asciiJsonString(s: string): string {
+  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+}
+
+function escapeText(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+function escapeAttr(s: string): string {
+  return escapeText(s).replace(/"/g, '&quot;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#09;')
+}
+
+/** ElementTree writes an element without text or children as "<tag />". */
+function textElement(tag: string, text: string): string {
+  return text ? `<${tag}>${escapeText(text)}</${tag}>` : `<${tag} />`
+}
+
+const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+
+export interface ObjectListingRecord {
+  name: string
+  hash: string
+  bytes: number
+  content_type: string
+  last_modified: string
+}
+export interface ContainerListingRecord {
+  name: string
+  count: number
+  bytes: number
+  last_modified: string
+}
+export type Subdir = { subdir: string }
+
+export function containerToXml(listing: readonly (ObjectListingRecord | Subdir)[], containerName: string): string {
+  const parts: string[] = []
+  for (const r of listing) {
+    if ('subdir' in r) parts.push(`<subdir name="${escapeAttr(r.subdir)}">${textElement('name', r.subdir)}</subdir>`)
+    else {
+      parts.push(
+        '<object>' +
+          textElement('name', r.name) +
+          textElement('hash', r.hash) +
+          textElement('bytes', String(r.bytes)) +
+          textElement('content_type', r.content_type) +
+          textElement('last_modified', r.last_modified) +
+          '</object>',
+      )
+    }
+  }
+  const open = `<container name="${escapeAttr(containerName)}"`
+  return XML_DECLARATION + (parts.length ? `${open}>${parts.join('')}</container>` : `${open} />`)
+}
+
+export function accountToXml(listing: readonly (ContainerListingRecord | Subdir)[], accountName: string): string {
+  const parts: string[] = []
+  for (const r of listing) {
+    if ('subdir' in r) parts.push(`<subdir name="${escapeAttr(r.subdir)}" />\n`)
+    else {
+      parts.push(
+        '<container>' +
+          textElement('name', r.name) +
+          textElement('count', String(r.count)) +
+          textElement('bytes', String(r.bytes)) +
+          textElement('last_modified', r.last_modified) +
+          '</container>\n',
+      )
+    }
+  }
+  return XML_DECLARATION + `<account name="${escapeAttr(accountName)}">\n${parts.join('')}</account>`
+}
+
+export function listingToText(listing: readonly ({ name: string } | Subdir)[]): string {
+  let out = ''
+  for (const r of listing) out += ('name' in r ? r.name : r.subdir) + '\n'
+  return out
+}
+
+/** The body of a listing in the negotiated format. */
+export function renderListing(
+  contentType: ListingContentType,
+  listing: readonly (ObjectListingRecord | Subdir)[] | readonly (ContainerListingRecord | Subdir)[],
+  kind: 'container' | 'account',
+  name: string,
+): string {
+  if (contentType.endsWith('/xml')) {
+    return kind === 'container'
+      ? containerToXml(listing as (ObjectListingRecord | Subdir)[], name)
+      : accountToXml(listing as (ContainerListingRecord | Subdir)[], name)
+  }
+  if (contentType.endsWith('/json')) return pythonJson(listing)
+  return listingToText(listing as ({ name: string } | Subdir)[])
+}

@@ -1,0 +1,309 @@
+// The container server (Swift: swift/container/server.py ContainerController): container
+// PUT/HEAD/GET/POST/DELETE and the object rows the object servers send, on
+// /<device>/<partition>/<account>/<container>[/<object>]. All containers of a device live in
+// that device's RocksDB (containers.db/), opened on first use and closed on shutdown.
+// REPLICATE (replication issue) will dispatch to the broker's getItemsSince/mergeItems.
+import type http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createStorageServer, checkDevice, respond } from '../common/storage-server.ts'
+import type { StorageApp, StorageRequest } from '../common/storage-server.ts'
+import { HttpError } from '../common/http/errors.ts'
+import { getParam, header, isSysOrUserMeta, listingLimit, partitionNumber, requireTimestamp, splitBackendPath, titleCaseHeader } from '../common/http/backend-params.ts'
+import { getListingContentType, renderListing } from '../common/listing-format.ts'
+import type { ObjectListingRecord, Subdir } from '../common/listing-format.ts'
+import { DeviceDatabases } from '../common/db/device-dbs.ts'
+import { DbError, ZERO_TIMESTAMP } from '../common/db/broker-base.ts'
+import type { Metadata } from '../common/db/broker-base.ts'
+import { hashPathDigest } from '../common/hash-path.ts'
+import { iniBool } from '../common/config/ini.ts'
+import { Timestamp } from '../common/timestamp.ts'
+import { DEFAULT_CONSTRAINTS } from '../common/constraints.ts'
+import type { DbServerConfig } from '../common/config/db-server-config.ts'
+import type { Logger } from '../common/logger.ts'
+import { ContainerBroker } from './broker.ts'
+import type { ContainerInfo } from './broker.ts'
+import { extractSwiftBytes } from './content-type.ts'
+import { accountUpdate } from './account-update.ts'
+
+const SAVE_HEADERS = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to']
+const TEXT = { 'Content-Type': 'text/plain' }
+
+export interface DbServer {
+  readonly server: http.Server
+  readonly dbs: DeviceDatabases
+  /** Listens on the configured address (port 0 picks one); resolves to the port. */
+  listen(): Promise<number>
+  /** Stops accepting, ends idle connections and closes every device database. */
+  close(): Promise<void>
+}
+
+type Info = ContainerInfo & { objectCount: number; bytesUsed: number }
+
+/** Swift's gen_resp_headers: backend headers always, container stats unless deleted. */
+function infoHeaders(info: Info | undefined, deleted: boolean): Record<string, string | number> {
+  const ts = (t: string | undefined) => Timestamp.parse(t ?? ZERO_TIMESTAMP)
+  const out: Record<string, string | number> = {
+    'X-Backend-Timestamp': ts(info?.createdAt).internal,
+    'X-Backend-PUT-Timestamp': ts(info?.putTimestamp).internal,
+    'X-Backend-DELETE-Timestamp': ts(info?.deleteTimestamp).internal,
+    'X-Backend-Status-Changed-At': ts(info?.statusChangedAt).internal,
+    'X-Backend-Storage-Policy-Index': info?.storagePolicyIndex ?? 0,
+  }
+  if (!deleted) {
+    out['X-Container-Object-Count'] = info?.objectCount ?? 0
+    out['X-Container-Bytes-Used'] = info?.bytesUsed ?? 0
+    out['X-Timestamp'] = ts(info?.createdAt).normal
+    out['X-PUT-Timestamp'] = ts(info?.putTimestamp).normal
+    out['X-Backend-Sharding-State'] = 'unsharded'
+  }
+  return out
+}
+
+function visibleMetadata(md: Metadata, out: Record<string, string | number>): void {
+  for (const [key, [value]] of Object.entries(md)) {
+    if (value !== '' && (SAVE_HEADERS.includes(key.toLowerCase()) || isSysOrUserMeta('container', key))) out[key] = value
+  }
+}
+
+/** A listing row as Swift's update_data_record shapes it (key order matters for JSON). */
+function listingRecord(entry: ReturnType<ContainerBroker['listObjects']>[number]): ObjectListingRecord | Subdir {
+  if ('subdir' in entry) return { subdir: entry.subdir }
+  const [contentType, swiftBytes] = extractSwiftBytes(entry.contentType)
+  let bytes = entry.size
+  if (swiftBytes !== undefined && /^\s*[+-]?\d+\s*$/.test(swiftBytes)) bytes = Number(swiftBytes)
+  return { bytes, hash: entry.etag, name: entry.name, content_type: contentType, last_modified: Timestamp.parse(entry.lastModified).isoformat }
+}
+
+export function createContainerServer(config: DbServerConfig, logger: Logger): DbServer {
+  const dbs = new DeviceDatabases(config.devices, 'containers.db')
+  const defaultPolicy = config.policies.find((p) => p.index === 0)?.index ?? config.policies[0]?.index ?? 0
+
+  async function brokerFor(device: string, account: string, container: string): Promise<ContainerBroker> {
+    await checkDevice(config.devices, device, config.mountCheck)
+    const store = await dbs.get(device)
+    return new ContainerBroker(store, hashPathDigest(config.hashPath, account, container))
+  }
+
+  function requestedPolicy(r: StorageRequest): number | undefined {
+    const raw = header(r.req.headers, 'x-backend-storage-policy-index')
+    if (raw === undefined) return undefined
+    const n = /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : NaN
+    if (!config.policies.some((p) => p.index === n)) {
+      throw new HttpError(400, { body: `Invalid X-Backend-Storage-Policy-Index '${raw}'`, headers: TEXT })
+    }
+    return n
+  }
+
+  function shouldAutoCreate(r: StorageRequest, account: string): boolean {
+    const explicit = header(r.req.headers, 'x-backend-auto-create')
+    if (explicit) return iniBool(explicit, false)
+    if (account.startsWith(config.autoCreateAccountPrefix + 'shards_')) return false
+    return account.startsWith(config.autoCreateAccountPrefix)
+  }
+
+  function maybeAutoCreate(r: StorageRequest, broker: ContainerBroker, ts: Timestamp, account: string, container: string, part: string, policy: number): void {
+    if (shouldAutoCreate(r, account) && !broker.exists()) broker.initialize(account, container, partitionNumber(part), ts.internal, policy)
+    if (!broker.exists()) throw new HttpError(404)
+  }
+
+  function updateMetadata(r: StorageRequest, broker: ContainerBroker, ts: Timestamp): void {
+    const md: Metadata = {}
+    for (const [key, value] of Object.entries(r.req.headers)) {
+      if (value === undefined) continue
+      if (SAVE_HEADERS.includes(key) || isSysOrUserMeta('container', key)) md[titleCaseHeader(key)] = [Array.isArray(value) ? value.join(',') : value, ts.internal]
+    }
+    if (Object.keys(md).length) broker.updateMetadata(md, true)
+  }
+
+  async function reportToAccount(r: StorageRequest, broker: ContainerBroker, account: string, container: string): Promise<void> {
+    const info = broker.getInfo()!
+    const stats = { putTimestamp: info.putTimestamp, deleteTimestamp: info.deleteTimestamp, objectCount: info.objectCount, bytesUsed: info.bytesUsed, storagePolicyIndex: info.storagePolicyIndex }
+    const result = await accountUpdate(r.req.headers, account, container, stats, { connTimeout: config.connTimeout, nodeTimeout: config.nodeTimeout, log: r.log })
+    if (result === 'not-found') throw new HttpError(404)
+  }
+
+  const handlers: Record<string, (r: StorageRequest) => Promise<void>> = {
+    async PUT(r) {
+      const [device, part, account, container, obj] = splitBackendPath(r.path, 4, 5, true) as [string, string, string, string, string | undefined]
+      const ts = requireTimestamp(r.req.headers)
+      const broker = await brokerFor(device, account, container)
+      const requested = requestedPolicy(r)
+      if (obj !== undefined) {
+        const policy = requested || 0
+        maybeAutoCreate(r, broker, ts, account, container, part, policy)
+        const size = header(r.req.headers, 'x-size')
+        const contentType = header(r.req.headers, 'x-content-type')
+        const etag = header(r.req.headers, 'x-etag')
+        if (size === undefined || !/^\s*\d+\s*$/.test(size) || contentType === undefined || etag === undefined) {
+          throw new HttpError(400, { body: 'X-Size, X-Content-Type and X-Etag are required', headers: TEXT })
+        }
+        broker.putObject({
+          name: obj,
+          createdAt: ts.internal,
+          size: Number(size),
+          contentType,
+          etag,
+          deleted: 0,
+          storagePolicyIndex: policy,
+          ctypeTimestamp: optionalTs(header(r.req.headers, 'x-content-type-timestamp')),
+          metaTimestamp: optionalTs(header(r.req.headers, 'x-meta-timestamp')),
+        })
+        return respond(r.res, 201)
+      }
+      const fallback = header(r.req.headers, 'x-backend-storage-policy-default')
+      const newPolicy = requested ?? (fallback !== undefined && /^\d+$/.test(fallback.trim()) ? Number(fallback) : defaultPolicy)
+      const created = updateOrCreate(broker, account, container, part, ts, newPolicy, requested)
+      updateMetadata(r, broker, ts)
+      await reportToAccount(r, broker, account, container)
+      const policyHeader = { 'X-Backend-Storage-Policy-Index': broker.getInfo()!.storagePolicyIndex }
+      respond(r.res, created ? 201 : 202, policyHeader)
+    },
+
+    async DELETE(r) {
+      const [device, part, account, container, obj] = splitBackendPath(r.path, 4, 5, true) as [string, string, string, string, string | undefined]
+      const ts = requireTimestamp(r.req.headers)
+      const broker = await brokerFor(device, account, container)
+      const policy = requestedPolicy(r) || 0
+      if (obj !== undefined) {
+        maybeAutoCreate(r, broker, ts, account, container, part, policy)
+        broker.deleteObject(obj, ts.internal, policy)
+        return respond(r.res, 204)
+      }
+      const info = broker.getInfo()
+      if (!info) throw new HttpError(404)
+      if (!broker.empty()) throw new HttpError(409)
+      const existed = Timestamp.parse(info.putTimestamp).ticks > 0 && !broker.isDeletedInfo(info)
+      broker.deleteDb(ts.internal, ContainerBroker.KEEP_ON_DELETE)
+      if (!broker.isDeleted()) throw new HttpError(409)
+      await reportToAccount(r, broker, account, container)
+      if (existed) return respond(r.res, 204)
+      throw new HttpError(404)
+    },
+
+    async POST(r) {
+      const [device, , account, container] = splitBackendPath(r.path, 4, 4) as [string, string, string, string]
+      const ts = requireTimestamp(r.req.headers)
+      const broker = await brokerFor(device, account, container)
+      if (broker.isDeleted()) throw new HttpError(404)
+      broker.updatePutTimestamp(ts.internal)
+      updateMetadata(r, broker, ts)
+      respond(r.res, 204)
+    },
+
+    async HEAD(r) {
+      const [device, , account, container] = splitBackendPath(r.path, 4, 5, true) as [string, string, string, string]
+      const contentType = getListingContentType(getParam(r.query, 'format'), header(r.req.headers, 'accept'))
+      const broker = await brokerFor(device, account, container)
+      const info = broker.getInfo()
+      const deleted = !info || broker.isDeletedInfo(info)
+      const headers = infoHeaders(info, deleted)
+      if (deleted) throw new HttpError(404, { headers: stringify(headers) })
+      visibleMetadata(broker.metadata, headers)
+      headers['Content-Type'] = `${contentType}; charset=utf-8`
+      headers['Last-Modified'] = Timestamp.parse(info.putTimestamp).httpDate
+      respond(r.res, 204, headers)
+    },
+
+    async GET(r) {
+      const [device, , account, container] = splitBackendPath(r.path, 4, 5, true) as [string, string, string, string]
+      const q = r.query
+      const params = {
+        path: getParam(q, 'path'),
+        prefix: getParam(q, 'prefix'),
+        delimiter: getParam(q, 'delimiter'),
+        marker: getParam(q, 'marker') ?? '',
+        endMarker: getParam(q, 'end_marker'),
+        reverse: iniBool(getParam(q, 'reverse'), false),
+        limit: listingLimit(q, DEFAULT_CONSTRAINTS.containerListingLimit),
+      }
+      const contentType = getListingContentType(getParam(q, 'format'), header(r.req.headers, 'accept'))
+      const broker = await brokerFor(device, account, container)
+      const info = broker.getInfo()
+      const deleted = !info || broker.isDeletedInfo(info)
+      const requested = requestedPolicy(r)
+      const headers = infoHeaders(info, deleted)
+      if (deleted) throw new HttpError(404, { headers: stringify(headers) })
+      const policy = requested ?? info.storagePolicyIndex
+      headers['X-Backend-Record-Type'] = 'object'
+      headers['X-Backend-Record-Storage-Policy-Index'] = policy
+      visibleMetadata(broker.metadata, headers)
+      const listing = broker.listObjects(params, policy).map(listingRecord)
+      const body = renderListing(contentType, listing, 'container', container)
+      headers['Content-Type'] = `${contentType}; charset=utf-8`
+      headers['Last-Modified'] = Timestamp.parse(info.putTimestamp).httpDate
+      respond(r.res, body ? 200 : 204, headers, body)
+    },
+  }
+
+  /** Swift's _update_or_create: whether the container was created (or re-created). */
+  function updateOrCreate(broker: ContainerBroker, account: string, container: string, part: string, ts: Timestamp, newPolicy: number, requested: number | undefined): boolean {
+    if (broker.initialize(account, container, partitionNumber(part), ts.internal, newPolicy)) return true
+    const recreated = broker.isDeleted()
+    if (recreated) broker.setStoragePolicyIndex(newPolicy, ts.internal)
+    else if (requested !== undefined) {
+      const current = broker.getInfo()!.storagePolicyIndex
+      if (requested !== current) throw new HttpError(409, { headers: { 'X-Backend-Storage-Policy-Index': String(current) } })
+    }
+    broker.updatePutTimestamp(ts.internal)
+    if (broker.isDeleted()) throw new HttpError(409)
+    if (recreated) broker.updateStatusChangedAt(ts.internal)
+    return recreated
+  }
+
+  const app: StorageApp = {
+    name: 'container-server',
+    async handle(r) {
+      const handler = Object.hasOwn(handlers, r.method) ? handlers[r.method] : undefined
+      if (!handler) throw new HttpError(405)
+      await handler(r)
+    },
+    mapError: mapDbError,
+  }
+  return wrapServer(createStorageServer(app, logger), dbs, config)
+}
+
+function optionalTs(raw: string | undefined): string | undefined {
+  if (!raw) return undefined
+  try {
+    return Timestamp.parse(raw).internal
+  } catch {
+    throw new HttpError(400, { body: `Invalid timestamp ${raw}`, headers: TEXT })
+  }
+}
+
+function stringify(headers: Record<string, string | number>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)]))
+}
+
+/** Domain errors of the database layer as HTTP errors (the one error boundary calls this). */
+export function mapDbError(err: unknown): HttpError | undefined {
+  const code = (err as { code?: unknown })?.code
+  if (code === 'ERR_META_TOO_MANY' || code === 'ERR_META_TOO_LARGE') return new HttpError(400, { body: (err as Error).message })
+  if (code === 'ERR_DB_NOT_FOUND') return new HttpError(404)
+  if (code === 'ERR_TIMESTAMP') return new HttpError(400, { body: (err as Error).message, headers: TEXT })
+  return undefined
+}
+
+export function wrapServer(server: http.Server, dbs: DeviceDatabases, config: DbServerConfig): DbServer {
+  return {
+    server,
+    dbs,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(config.bindPort, config.bindIp, () => {
+          server.off('error', reject)
+          resolve((server.address() as AddressInfo).port)
+        })
+      }),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeIdleConnections()
+      })
+      await dbs.closeAll()
+    },
+  }
+}
+
+export { DbError }
