@@ -59,7 +59,24 @@ export interface MiddlewareFactory {
   create(conf: IniSection, deps: MiddlewareDeps): ProxyMiddleware
 }
 
+/**
+ * The container facts middleware may read (a structural subset of the proxy's container
+ * info): `meta` holds X-Container-Meta-* values keyed by the lower-cased name after the
+ * prefix (e.g. "access-control-allow-origin"), as Swift's container_info['meta'].
+ */
+export interface ContainerInfoView {
+  readonly status: number
+  readonly readAcl?: string | undefined
+  readonly writeAcl?: string | undefined
+  readonly meta: Readonly<Record<string, string>>
+}
+
 /** What middleware may use from the proxy (grows as features need it). */
 export interface MiddlewareDeps {
   logger: Logger
+  /**
+   * The container's info through the proxy's info cache (Swift's get_container_info); not
+   * authorized, as Swift's is not. Absent when the proxy offers none (middleware must cope).
+   */
+  getContainerInfo?: ((ctx: ProxyContext, account: string, container: string) => Promise<ContainerInfoView>) | undefined
 }
