@@ -171,7 +171,8 @@ export function formatItemLocation(ringPath: string, o: GetNodesOptions, loc: It
   for (const n of loc.primaries) out.push(`Server:Port Device\t${n.ip}:${n.port} ${n.device}`)
   for (const n of loc.handoffs) out.push(`Server:Port Device\t${n.ip}:${n.port} ${n.device}\t [Handoff]`)
   out.push('', '')
-  const target = [o.account, o.container, o.object].filter((x) => x).join('/')
+  // With only a partition Swift formats the missing account as Python's None; kept for parity.
+  const target = [o.account ?? 'None', o.container, o.object].filter((x) => x).join('/')
   for (const n of loc.primaries) out.push(curlHead(n, loc.partition, target, policyIndex))
   for (const n of loc.handoffs) out.push(curlHead(n, loc.partition, target, policyIndex) + ' # [Handoff]')
   out.push('', '', 'Use your own device location of servers:', 'such as "export DEVICE=/srv/node"')
