@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { createStorageServer, checkDevice, respond } from '../common/storage-server.ts'
 import type { StorageApp, StorageRequest } from '../common/storage-server.ts'
 import { HttpError } from '../common/http/errors.ts'
+import { defaultBody } from '../common/http/status.ts'
 import { getParam, header, isSysOrUserMeta, listingLimit, partitionNumber, requireTimestamp, splitBackendPath, titleCaseHeader } from '../common/http/backend-params.ts'
 import { getListingContentType, renderListing } from '../common/listing-format.ts'
 import type { ObjectListingRecord, Subdir } from '../common/listing-format.ts'
@@ -89,7 +90,9 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
     if (raw === undefined) return undefined
     const n = /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : NaN
     if (!config.policies.some((p) => p.index === n)) {
-      throw new HttpError(400, { body: `Invalid X-Backend-Storage-Policy-Index '${raw}'`, headers: TEXT })
+      // Swift's message shows repr() of the value: quoted when it was not even an integer.
+      const shown = Number.isNaN(n) ? `'${raw}'` : String(n)
+      throw new HttpError(400, { body: `Invalid X-Backend-Storage-Policy-Index ${shown}`, headers: TEXT })
     }
     return n
   }
@@ -156,7 +159,9 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
       updateMetadata(r, broker, ts)
       await reportToAccount(r, broker, account, container)
       const policyHeader = { 'X-Backend-Storage-Policy-Index': broker.getInfo()!.storagePolicyIndex }
-      respond(r.res, created ? 201 : 202, policyHeader)
+      if (created) return respond(r.res, 201, policyHeader)
+      // swob gives 202 its default explanation body.
+      respond(r.res, 202, { ...policyHeader, 'Content-Type': 'text/html; charset=UTF-8' }, defaultBody(202))
     },
 
     async DELETE(r) {

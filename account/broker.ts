@@ -1,0 +1,192 @@
+// An account's database inside its device's RocksDB (Swift: swift.account.backend
+// AccountBroker): status, metadata, one row per container (put/delete timestamps, object
+// count, bytes used, policy) with per-policy stats kept incrementally, and a sequence number
+// per row for replication.
+import { BrokerBase, compareTs, maxTs } from '../common/db/broker-base.ts'
+import type { BaseInfo } from '../common/db/broker-base.ts'
+import type { KvStore } from '../common/db/kv-store.ts'
+import { KEY_LIST, KEY_ROW, dbKey, seqKey } from '../common/db/keys.ts'
+import { decodeRecord, encodeRecord } from '../common/db/records.ts'
+import { walkListing } from '../common/db/listing-walk.ts'
+import type { ListingParams } from '../common/db/listing-walk.ts'
+
+export const ROW_FORMAT = 1
+export const LISTING_FORMAT = 1
+
+export interface AccountInfo extends BaseInfo {
+  account: string
+  /** Per policy: [policy, containerCount, objectCount, bytesUsed] (Swift's policy_stat). */
+  policyStats: [number, number, number, number][]
+  containerCount: number
+  objectCount: number
+  bytesUsed: number
+}
+
+/** A container row as container servers report it and replication carries it. */
+export interface ContainerItem {
+  name: string
+  putTimestamp: string
+  deleteTimestamp: string
+  objectCount: number
+  bytesUsed: number
+  deleted: 0 | 1
+  storagePolicyIndex: number
+}
+
+export interface ContainerRow extends ContainerItem {
+  seq: number
+}
+
+export interface ContainerListingEntry {
+  name: string
+  objectCount: number
+  bytesUsed: number
+  putTimestamp: string
+}
+
+type StoredRow = [seq: number, put: string, del: string, objects: number, bytes: number, deleted: 0 | 1, policy: number]
+type StoredEntry = [objects: number, bytes: number, put: string]
+
+export class AccountBroker extends BrokerBase<AccountInfo> {
+  protected readonly what = 'account'
+
+  constructor(store: KvStore, dbId: Buffer) {
+    super(store, dbId)
+  }
+
+  initialize(account: string, partition: number, putTimestamp: string): boolean {
+    return this.createWith({ ...this.newBaseInfo(putTimestamp, partition), account, policyStats: [], containerCount: 0, objectCount: 0, bytesUsed: 0 })
+  }
+
+  getInfo(): AccountInfo | undefined {
+    return this.loadInfo()
+  }
+
+  isDeletedInfo(info: AccountInfo): boolean {
+    return info.status === 'DELETED' || (info.containerCount <= 0 && compareTs(info.deleteTimestamp, info.putTimestamp) > 0)
+  }
+
+  /** Marked deleted, whatever its containers (Swift's is_status_deleted). */
+  isStatusDeleted(): boolean {
+    const info = this.loadInfo()
+    return !!info && (info.status === 'DELETED' || compareTs(info.deleteTimestamp, info.putTimestamp) > 0)
+  }
+
+  empty(): boolean {
+    return this.requireInfo().containerCount <= 0
+  }
+
+  /** Swift's put_container: the row is deleted when deleted after its last PUT and empty. */
+  putContainer(name: string, putTimestamp: string, deleteTimestamp: string, objectCount: number, bytesUsed: number, storagePolicyIndex: number): void {
+    const deleted = compareTs(deleteTimestamp, putTimestamp) > 0 && objectCount === 0 ? 1 : 0
+    this.mergeItems([{ name, putTimestamp, deleteTimestamp, objectCount, bytesUsed, deleted, storagePolicyIndex }])
+  }
+
+  /**
+   * Merges container rows (Swift's merge_items): the newest put and delete timestamps are
+   * kept; the counts come from the report unless it is older than the stored row (then the
+   * row stays as it is); a merge that changes nothing takes no new sequence number.
+   */
+  mergeItems(items: readonly ContainerItem[]): number {
+    if (items.length === 0) return 0
+    const info = this.requireInfo()
+    const stored = this.store.getMany(items.map((it) => dbKey(KEY_ROW, this.dbId, Buffer.from(it.name, 'utf8'))))
+    const current = new Map<string, ContainerRow | undefined>()
+    const original = new Map<string, ContainerRow | undefined>()
+    items.forEach((item, i) => {
+      if (!original.has(item.name)) {
+        const buf = stored[i]
+        const row = buf ? decodeRow(item.name, buf) : undefined
+        original.set(item.name, row)
+        current.set(item.name, row)
+      }
+      const existing = current.get(item.name)
+      const merged = mergeContainerRow(item, existing)
+      if (merged) current.set(item.name, merged)
+    })
+    const batch = this.store.batch()
+    let changed = 0
+    for (const [name, row] of current) {
+      const old = original.get(name)
+      if (!row || row === old) continue
+      changed++
+      row.seq = ++info.maxRow
+      const ident = Buffer.from(name, 'utf8')
+      if (old) batch.del(seqKey(this.dbId, old.seq))
+      batch.put(seqKey(this.dbId, row.seq), ident)
+      const rec: StoredRow = [row.seq, row.putTimestamp, row.deleteTimestamp, row.objectCount, row.bytesUsed, row.deleted, row.storagePolicyIndex]
+      batch.put(dbKey(KEY_ROW, this.dbId, ident), encodeRecord(ROW_FORMAT, rec))
+      const listKey = dbKey(KEY_LIST, this.dbId, ident)
+      if (row.deleted) batch.del(listKey)
+      else batch.put(listKey, encodeRecord(LISTING_FORMAT, [row.objectCount, row.bytesUsed, row.putTimestamp] satisfies StoredEntry))
+      adjustStats(info, old, -1)
+      adjustStats(info, row, +1)
+    }
+    if (changed === 0) return 0
+    this.putInfo(batch, info)
+    this.store.write(batch)
+    return changed
+  }
+
+  getItemsSince(since: number, limit: number): ContainerRow[] {
+    return this.rowsSince(since, limit).map(({ ident, value }) => decodeRow(ident.toString('utf8'), value))
+  }
+
+  getRow(name: string): ContainerRow | undefined {
+    const buf = this.store.get(dbKey(KEY_ROW, this.dbId, Buffer.from(name, 'utf8')))
+    return buf ? decodeRow(name, buf) : undefined
+  }
+
+  /** A listing page of live containers (Swift's list_containers_iter). */
+  listContainers(params: ListingParams): (ContainerListingEntry | { subdir: string })[] {
+    const base = dbKey(KEY_LIST, this.dbId)
+    const items = walkListing({ base, open: (range) => this.store.cursor(range, Math.min(params.limit + 1, 1000)) }, { ...params, path: undefined })
+    return items.map((item) => {
+      if (item.kind === 'subdir') return { subdir: item.name }
+      const [objectCount, bytesUsed, putTimestamp] = decodeRecord<StoredEntry>(item.value, LISTING_FORMAT, 'account listing entry')
+      return { name: item.name, objectCount, bytesUsed, putTimestamp }
+    })
+  }
+}
+
+function decodeRow(name: string, buf: Buffer): ContainerRow {
+  const [seq, putTimestamp, deleteTimestamp, objectCount, bytesUsed, deleted, storagePolicyIndex] = decodeRecord<StoredRow>(buf, ROW_FORMAT, 'container row')
+  return { name, seq, putTimestamp, deleteTimestamp, objectCount, bytesUsed, deleted, storagePolicyIndex }
+}
+
+function adjustStats(info: AccountInfo, row: ContainerRow | undefined, sign: 1 | -1): void {
+  if (!row) return
+  let stats = info.policyStats.find((p) => p[0] === row.storagePolicyIndex)
+  if (!stats) info.policyStats.push((stats = [row.storagePolicyIndex, 0, 0, 0]))
+  // As Swift's triggers: live rows count as containers; every row's objects and bytes add up.
+  stats[1] += sign * (1 - row.deleted)
+  stats[2] += sign * row.objectCount
+  stats[3] += sign * row.bytesUsed
+  info.containerCount += sign * (1 - row.deleted)
+  info.objectCount += sign * row.objectCount
+  info.bytesUsed += sign * row.bytesUsed
+}
+
+/** The merged row, or undefined when the item changes nothing. */
+export function mergeContainerRow(item: ContainerItem, existing: ContainerRow | undefined): ContainerRow | undefined {
+  if (!existing) return { ...item, seq: 0 }
+  const putCmp = compareTs(item.putTimestamp, existing.putTimestamp)
+  const delCmp = compareTs(item.deleteTimestamp, existing.deleteTimestamp)
+  // A report older than what is stored (no timestamp newer, one older) changes nothing.
+  if (putCmp <= 0 && delCmp <= 0 && (putCmp < 0 || delCmp < 0)) return undefined
+  const row: ContainerRow = {
+    ...item,
+    seq: 0,
+    putTimestamp: maxTs(item.putTimestamp, existing.putTimestamp),
+    deleteTimestamp: maxTs(item.deleteTimestamp, existing.deleteTimestamp),
+  }
+  row.deleted = compareTs(row.deleteTimestamp, row.putTimestamp) > 0 && row.objectCount === 0 ? 1 : 0
+  const same =
+    row.putTimestamp === existing.putTimestamp &&
+    row.deleteTimestamp === existing.deleteTimestamp &&
+    row.objectCount === existing.objectCount &&
+    row.bytesUsed === existing.bytesUsed &&
+    row.deleted === existing.deleted &&
+    row.storagePolicyIndex === existing.storagePolicyIndex
+  return same ? undefined : row
+}
