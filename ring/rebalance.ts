@@ -195,21 +195,96 @@ export class Rebalancer {
     }
   }
 
-  /** Replicas on overweight devices whose move the plan allows and some other device wants. */
-  private gatherForBalanceCanDisperse(start: number): void {
-    const { parts, r2p2d, tree, plan, partsWanted } = this.s
-    const wantedInTier = new Float64Array(tree.count)
+  /** Part-replicas still wanted under each tier (devices' positive parts_wanted summed). */
+  private wantedByTier(): Float64Array {
+    const { tree, partsWanted } = this.s
+    const available = new Float64Array(tree.count)
     for (let dev = 0; dev < partsWanted.length; dev++) {
       const w = partsWanted[dev] as number
       if (!(w > 0) || tree.devTier[dev * 4] === -1) continue
-      wantedInTier[0] = (wantedInTier[0] as number) + w
+      available[0] = (available[0] as number) + w
       for (let d = 0; d < 4; d++) {
         const t = tree.devTier[dev * 4 + d] as number
-        wantedInTier[t] = (wantedInTier[t] as number) + w
+        available[t] = (available[t] as number) + w
       }
     }
+    return available
+  }
+
+  /**
+   * Walks down from `from` into the child with the most wanted part-replicas among those under
+   * their plan max for this partition (atTier holds its current replicas); returns the device
+   * tier reached, or -1. With `needWant`, only children that still want parts are considered.
+   */
+  private findHome(from: number, available: Float64Array, children: number[][], needWant: boolean): number {
+    const { tree, plan } = this.s
+    let tier = from
+    while (tree.depth[tier] !== 4) {
+      let best = -1
+      let ties = 0
+      for (const c of children[tier] as number[]) {
+        if ((this.atTier[c] as number) >= (plan.max[c] as number)) continue
+        if (needWant && !((available[c] as number) > 0)) continue
+        const a = available[c] as number
+        if (best === -1 || a > (available[best] as number)) {
+          best = c
+          ties = 1
+        } else if (a === available[best]) {
+          // Equal wants: pick uniformly among them, or placements fall into lockstep
+          // patterns (the same devices always skipped together).
+          ties++
+          if (this.s.random() * ties < 1) best = c
+        }
+      }
+      if (best === -1) return -1
+      tier = best
+    }
+    return tier
+  }
+
+  private shuffledChildren(): number[][] {
+    // Children in random order: ties in "most wanted" go to a random child, not the first.
+    return this.s.tree.weightedChildren.map((cs) => {
+      const c = [...cs]
+      for (let i = c.length - 1; i > 0; i--) {
+        const j = Math.floor(this.s.random() * (i + 1))
+        const x = c[i] as number
+        c[i] = c[j] as number
+        c[j] = x
+      }
+      return c
+    })
+  }
+
+  private placeOn(part: number, replica: number, leafTier: number, available: Float64Array): void {
+    const { tree, partsWanted, devParts, r2p2d } = this.s
+    const dev = this.s.tree.leafDev[leafTier] as number
+    partsWanted[dev] = (partsWanted[dev] as number) - 1
+    devParts[dev] = (devParts[dev] as number) + 1
+    available[0] = (available[0] as number) - 1
+    for (let d = 0; d < 4; d++) {
+      const t = tree.devTier[dev * 4 + d] as number
+      available[t] = (available[t] as number) - 1
+      this.atTier[t] = (this.atTier[t] as number) + 1
+    }
+    ;(r2p2d[replica] as Uint16Array)[part] = dev
+    this.s.lastPartMoves[part] = 0
+  }
+
+  /**
+   * Moves replicas straight from overweight devices to devices that want parts, when the plan
+   * lets the partition go there; one replica per movable partition. Unlike gathering first and
+   * placing later, nothing is picked up that has no better home, so only what must move moves.
+   * A replica stays inside the deepest tier whose share of the partition would otherwise fall
+   * under the plan's min, and a tier holding its floor of a fractional share keeps it.
+   */
+  private directMoves(start: number): void {
+    const { parts, r2p2d, tree, plan, partsWanted } = this.s
+    const available = this.wantedByTier()
+    const children = this.shuffledChildren()
     const over: number[] = []
     for (let offset = 0; offset < parts; offset++) {
+      if (!(available[0] as number > 0)) break
       const part = (start + offset) % parts
       if (!this.canMove(part)) continue
       over.length = 0
@@ -221,8 +296,10 @@ export class Rebalancer {
       }
       if (over.length === 0) continue
       this.countTiers(part, 1)
-      over.sort((a, b) => (partsWanted[(r2p2d[a] as Uint16Array)[part] as number] as number) -
-        (partsWanted[(r2p2d[b] as Uint16Array)[part] as number] as number))
+      if (over.length > 1) {
+        over.sort((a, b) => (partsWanted[(r2p2d[a] as Uint16Array)[part] as number] as number) -
+          (partsWanted[(r2p2d[b] as Uint16Array)[part] as number] as number))
+      }
       for (const replica of over) {
         const dev = (r2p2d[replica] as Uint16Array)[part] as number
         const base = dev * 4
@@ -230,31 +307,35 @@ export class Rebalancer {
         for (let d = 0; d < 4 && !stuck; d++) {
           const t = tree.devTier[base + d] as number
           const n = this.atTier[t] as number
-          // A tier at its floor of a fractional share must keep what it has.
           if ((plan.min[t] as number) <= n && n < (plan.max[t] as number)) stuck = true
         }
         if (stuck) continue
-        // The replica may leave every tier where it is above the plan's min; it must stay
-        // inside the deepest tier where it is not. Someone there must want a part.
-        // Not held anywhere: it may go to any other device.
         let within = 0
-        let pathChild = tree.devTier[base + 3] as number
         for (let d = 3; d >= 0; d--) {
           const t = tree.devTier[base + d] as number
           if ((this.atTier[t] as number) - 1 < (plan.min[t] as number)) {
             within = t
-            pathChild = d < 3 ? tree.devTier[base + d + 1] as number : -1
             break
           }
         }
-        if (pathChild === -1) continue
-        if ((wantedInTier[within] as number) - (wantedInTier[pathChild] as number) <= 0) continue
-        wantedInTier[0] = (wantedInTier[0] as number) - 1
+        if (tree.depth[within] === 4 || !((available[within] as number) > 0)) continue
         for (let d = 0; d < 4; d++) {
           const t = tree.devTier[base + d] as number
-          wantedInTier[t] = (wantedInTier[t] as number) - 1
+          this.atTier[t] = (this.atTier[t] as number) - 1
         }
-        this.take(part, replica, dev)
+        const home = this.findHome(within, available, children, true)
+        if (home === -1) {
+          // Nowhere better for this partition: it stays.
+          for (let d = 0; d < 4; d++) {
+            const t = tree.devTier[base + d] as number
+            this.atTier[t] = (this.atTier[t] as number) + 1
+          }
+          continue
+        }
+        this.s.devParts[dev] = (this.s.devParts[dev] as number) - 1
+        partsWanted[dev] = (partsWanted[dev] as number) + 1
+        this.moved[part] = 1
+        this.placeOn(part, replica, home, available)
         break
       }
       this.countTiers(part, -1)
@@ -290,57 +371,19 @@ export class Rebalancer {
 
   /** Places everything gathered so far; throws when a replica has nowhere to go. */
   private reassign(): void {
-    const { r2p2d, tree, plan, partsWanted, devParts, lastPartMoves } = this.s
-    const available = new Float64Array(tree.count)
-    for (let dev = 0; dev < partsWanted.length; dev++) {
-      const w = partsWanted[dev] as number
-      if (!(w > 0) || tree.devTier[dev * 4] === -1) continue
-      available[0] = (available[0] as number) + w
-      for (let d = 0; d < 4; d++) {
-        const t = tree.devTier[dev * 4 + d] as number
-        available[t] = (available[t] as number) + w
-      }
-    }
-    // Children in random order: ties in "most wanted" go to a random child, not the first.
-    const children = tree.weightedChildren.map((cs) => {
-      const c = [...cs]
-      for (let i = c.length - 1; i > 0; i--) {
-        const j = Math.floor(this.s.random() * (i + 1))
-        const x = c[i] as number
-        c[i] = c[j] as number
-        c[j] = x
-      }
-      return c
-    })
+    const available = this.wantedByTier()
+    const children = this.shuffledChildren()
     const g = this.gathered
     for (let i = 0; i < g.length; i++) {
       const part = g.parts[i] as number
       const replica = g.replicas[i] as number
-      lastPartMoves[part] = 0
       this.countTiers(part, 1)
-      let tier = 0
-      for (let depth = 1; depth <= 4; depth++) {
-        let best = -1
-        for (const c of children[tier] as number[]) {
-          if ((this.atTier[c] as number) >= (plan.max[c] as number)) continue
-          if (best === -1 || (available[c] as number) > (available[best] as number)) best = c
-        }
-        if (best === -1) {
-          this.countTiers(part, -1)
-          throw new BuilderError('EVALIDATION', `no home for partition ${part} replica ${replica} under tier (${tree.key[tier]?.join(', ')})`)
-        }
-        tier = best
+      const home = this.findHome(0, available, children, false)
+      if (home === -1) {
+        this.countTiers(part, -1)
+        throw new BuilderError('EVALIDATION', `no home for partition ${part} replica ${replica}`)
       }
-      const dev = tree.leafDev[tier] as number
-      partsWanted[dev] = (partsWanted[dev] as number) - 1
-      devParts[dev] = (devParts[dev] as number) + 1
-      available[0] = (available[0] as number) - 1
-      for (let d = 0; d < 4; d++) {
-        const t = tree.devTier[dev * 4 + d] as number
-        available[t] = (available[t] as number) - 1
-        this.atTier[t] = (this.atTier[t] as number) + 1
-      }
-      ;(r2p2d[replica] as Uint16Array)[part] = dev
+      this.placeOn(part, replica, home, available)
       this.countTiers(part, -1)
     }
     this.gathered = new Gathered()
@@ -354,21 +397,29 @@ export class Rebalancer {
     return false
   }
 
-  /** Gathers for balance and places, a few passes, until no device is overweight. */
+  /**
+   * Places what was gathered, then moves replicas from overweight devices straight to where
+   * they are wanted, then (a few passes) forces replicas off still-overweight devices.
+   */
   balance(): void {
     const parts = this.s.parts
-    for (let pass = 0; pass < MAX_GATHER_PASSES; pass++) {
-      // Start each pass's sweep somewhere else, so repeated rebalances do not always take
-      // the low partition numbers.
-      const start = (this.lastGatherStart + Math.floor(parts / 4) +
+    // Start each sweep somewhere else, so repeated rebalances do not always take the low
+    // partition numbers.
+    const nextStart = (): number => {
+      this.lastGatherStart = (this.lastGatherStart + Math.floor(parts / 4) +
         Math.floor(this.s.random() * (Math.floor(parts / 2) + 1))) % parts
-      this.lastGatherStart = start
-      if (pass === 0) this.gatherForBalanceCanDisperse(start)
-      this.gatherForBalanceForced(start)
-      if (this.gathered.length === 0) break
-      this.gathered.shuffleByPart(this.s.random, this.s.parts)
+      return this.lastGatherStart
+    }
+    if (this.gathered.length > 0) {
+      this.gathered.shuffleByPart(this.s.random, parts)
       this.reassign()
-      if (!this.anyOverweight()) break
+    }
+    this.directMoves(nextStart())
+    for (let pass = 0; pass < MAX_GATHER_PASSES && this.anyOverweight(); pass++) {
+      this.gatherForBalanceForced(nextStart())
+      if (this.gathered.length === 0) break
+      this.gathered.shuffleByPart(this.s.random, parts)
+      this.reassign()
     }
   }
 }
