@@ -1,0 +1,76 @@
+// The object server (Swift: swift/obj/server.py ObjectController): one node:http server for
+// every device under `devices`, handlers named after the HTTP verbs behind the single error
+// boundary of common/storage-server.ts. REPLICATE (suffix hashes for the replicator) joins
+// the METHODS table with the replication issue; the diskfile already records invalidated
+// suffixes for it (DiskFileManager.invalidatedSuffixes).
+import type http from 'node:http'
+import { createStorageServer } from '../common/storage-server.ts'
+import type { StorageApp, StorageRequest } from '../common/storage-server.ts'
+import { HttpError } from '../common/http/errors.ts'
+import { DEFAULT_CONSTRAINTS } from '../common/constraints.ts'
+import type { Constraints } from '../common/constraints.ts'
+import type { Logger } from '../common/logger.ts'
+import type { ObjectServerConfig } from './config.ts'
+import { ContainerUpdater } from './container-update.ts'
+import type { ObjectServerParts, ObjectRequest } from './context.ts'
+import { parseObjectRequest } from './context.ts'
+import { FsDiskFileManager } from './diskfile/fs.ts'
+import type { DiskFileManager } from './diskfile/types.ts'
+import { DELETE } from './delete.ts'
+import { GET, HEAD } from './read.ts'
+import { POST } from './post.ts'
+import { PUT } from './put.ts'
+
+type Handler = (parts: ObjectServerParts, request: ObjectRequest) => Promise<void>
+
+const METHODS: Readonly<Record<string, Handler>> = { PUT, GET, HEAD, POST, DELETE }
+
+export interface ObjectServerOptions {
+  /** Another diskfile (the memory twin in tests); the fs one over config.devices otherwise. */
+  readonly diskfile?: DiskFileManager
+  readonly constraints?: Constraints
+}
+
+export function createObjectApp(config: ObjectServerConfig, logger: Logger, options: ObjectServerOptions = {}): StorageApp & { parts: ObjectServerParts } {
+  const diskfile = options.diskfile ?? new FsDiskFileManager({
+    devices: config.devices,
+    secrets: config.hashPath,
+    reclaimAge: config.reclaimAge,
+    fallocateReserve: config.fallocateReserve,
+  })
+  const updater = new ContainerUpdater({
+    diskfile,
+    secrets: config.hashPath,
+    connTimeout: config.connTimeout,
+    nodeTimeout: config.nodeTimeout,
+    containerUpdateTimeout: config.containerUpdateTimeout,
+    expiringObjectsAccount: config.expiringObjectsAccount,
+    expiringObjectsContainerDivisor: config.expiringObjectsContainerDivisor,
+    logger,
+  })
+  const parts: ObjectServerParts = {
+    config,
+    diskfile,
+    updater,
+    constraints: options.constraints ?? DEFAULT_CONSTRAINTS,
+    allowed: new Set(config.allowedHeaders),
+  }
+  return {
+    name: 'object-server',
+    parts,
+    async handle(sr: StorageRequest): Promise<void> {
+      const handler = METHODS[sr.method]
+      if (!handler) throw new HttpError(405, { headers: { Allow: Object.keys(METHODS).join(', ') } })
+      await handler(parts, parseObjectRequest(sr))
+    },
+  }
+}
+
+/** The object server's http.Server (not yet listening). */
+export function createObjectServer(config: ObjectServerConfig, logger: Logger, options: ObjectServerOptions = {}): http.Server {
+  const server = createStorageServer(createObjectApp(config, logger, options), logger)
+  // Answer "Expect: 100-continue" only once the PUT has passed its checks (as Swift's
+  // wsgi.input does on first read), so a refused PUT never has its body sent.
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => server.emit('request', req, res))
+  return server
+}
