@@ -6,7 +6,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseIni } from '../../common/config/ini.ts'
-import { silentLogger } from '../../common/logger.ts'
+import { Writable } from 'node:stream'
+import { EventEmitter, once } from 'node:events'
+import { createLogger } from '../../common/logger.ts'
 import { Timestamp } from '../../common/timestamp.ts'
 import { parseObjectServerConfig } from '../../object/config.ts'
 import type { ObjectServerConfig } from '../../object/config.ts'
@@ -21,6 +23,8 @@ export interface TestObjectServer {
   readonly config: ObjectServerConfig
   /** A diskfile over the same devices, to look at what the server wrote. */
   readonly diskfile: FsDiskFileManager
+  /** Resolves with the first access-log line (already written or still to come) that matches. */
+  accessLog(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>
 }
 
 interface Teardown {
@@ -32,7 +36,26 @@ export async function startObjectServer(t: Teardown, extraConf = '', deviceNames
   for (const d of deviceNames) await mkdir(join(devices, d))
   const conf = `[DEFAULT]\ndevices = ${devices}\nmount_check = false\n[app:object-server]\nfallocate_reserve = 0\n${extraConf}\n`
   const config = parseObjectServerConfig(parseIni(conf), SECRETS)
-  const server = createObjectServer(config, silentLogger)
+  const lines: Record<string, unknown>[] = []
+  const events = new EventEmitter()
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const text of chunk.toString().split('\n').filter(Boolean)) {
+        const line = JSON.parse(text) as Record<string, unknown>
+        lines.push(line)
+        events.emit('line', line)
+      }
+      done()
+    },
+  })
+  const server = createObjectServer(config, createLogger({ stream, level: 'info' }))
+  const accessLog = async (match: (line: Record<string, unknown>) => boolean) => {
+    for (;;) {
+      const found = lines.find((l) => l.msg === 'request' && match(l))
+      if (found) return found
+      await once(events, 'line')
+    }
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(async () => {
     server.closeAllConnections()
@@ -40,7 +63,7 @@ export async function startObjectServer(t: Teardown, extraConf = '', deviceNames
     await rm(devices, { recursive: true, force: true })
   })
   const diskfile = new FsDiskFileManager({ devices, secrets: SECRETS })
-  return { port: (server.address() as AddressInfo).port, devices, config, diskfile }
+  return { port: (server.address() as AddressInfo).port, devices, config, diskfile, accessLog }
 }
 
 export interface Reply {
