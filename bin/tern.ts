@@ -1,6 +1,10 @@
 // `tern <command> ...`: the umbrella CLI. Each command lives in its own module under
 // bin/commands/ and exports `run(argv): Promise<number>` (the exit code).
 const commands: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
+  start: {
+    summary: 'run an all-in-one cluster under ./var (proxy on 127.0.0.1:8080)',
+    load: () => import('./commands/start.ts'),
+  },
   'get-nodes': {
     summary: 'show the partition, primaries and handoffs of an account, container or object',
     load: () => import('./commands/get-nodes.ts'),

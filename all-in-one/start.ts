@@ -1,0 +1,102 @@
+// `tern start`: an all-in-one Swift-compatible cluster with no configuration. Creates (once)
+// the config files and rings under the home folder, then runs every storage node's object,
+// container and account servers and the proxy as child processes, and prints how to use it.
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { ensureConfigFiles, checkExposure, readProxySettings } from './config-files.ts'
+import type { ProxySettings } from './config-files.ts'
+import type { Layout, ServerType } from './layout.ts'
+import { SERVER_TYPES, STORAGE_IP, makeLayout } from './layout.ts'
+import type { LayoutOptions } from './layout.ts'
+import { ensureRings } from './rings.ts'
+import { Supervisor } from './supervisor.ts'
+import type { ProcessSpec, RunningProcess } from './supervisor.ts'
+import { assertPortFree } from './supervisor.ts'
+import { bannerText } from './banner.ts'
+
+const TERN_BIN = fileURLToPath(new URL('../bin/tern.ts', import.meta.url))
+const COMMANDS_DIR = fileURLToPath(new URL('../bin/commands/', import.meta.url))
+
+export interface AllInOne {
+  readonly layout: Layout
+  readonly proxyUrl: string
+  readonly authUrl: string
+  readonly settings: ProxySettings
+  readonly created: boolean
+  readonly supervisor: Supervisor
+  /** Human-readable summary: URLs, users, examples. */
+  readonly banner: string
+  stop(): Promise<void>
+}
+
+export interface StartOptions extends LayoutOptions {
+  /** Called with one line per notable event (a child exiting...). */
+  onEvent?: (line: string) => void
+}
+
+/** Whether `tern <name>` exists in this checkout (other parts of Tern add their servers' commands). */
+export function hasCommand(name: string): boolean {
+  return existsSync(`${COMMANDS_DIR}${name}.ts`)
+}
+
+/** The child process command line for `tern <command> <args...>`, loading TypeScript through tsx. */
+export function ternCommand(command: string, args: string[]): { command: string; args: string[] } {
+  return { command: process.execPath, args: [`--import=${import.meta.resolve('tsx')}`, TERN_BIN, command, ...args] }
+}
+
+function storageSpecs(layout: Layout): ProcessSpec[] {
+  const specs: ProcessSpec[] = []
+  for (const node of layout.nodes) {
+    for (const type of SERVER_TYPES) {
+      const cmd = `${type}-server`
+      specs.push({ name: `${node.name}-${cmd}`, ...ternCommand(cmd, [node.configPath]), host: STORAGE_IP, port: node.ports[type] })
+    }
+  }
+  return specs
+}
+
+function connectHost(bindIp: string): string {
+  return bindIp === '0.0.0.0' || bindIp === '::' ? '127.0.0.1' : bindIp
+}
+
+export async function startAllInOne(options: StartOptions = {}): Promise<AllInOne> {
+  const layout = makeLayout(options)
+  const created = ensureConfigFiles(layout)
+  ensureRings(layout)
+  const settings = readProxySettings(layout.proxyConfPath)
+  checkExposure(settings, layout.proxyConfPath)
+
+  const missing = [...SERVER_TYPES.map((t: ServerType) => `${t}-server`), 'proxy-server'].filter((c) => !hasCommand(c))
+  if (missing.length) throw new Error(`this checkout of Tern has no ${missing.map((c) => `\`tern ${c}\``).join(', ')} yet`)
+
+  const specs = storageSpecs(layout)
+  const host = connectHost(settings.bindIp)
+  const proxySpec: ProcessSpec = { name: 'proxy-server', ...ternCommand('proxy-server', [layout.proxyConfPath]), host, port: settings.bindPort }
+  // Every port before any process: a clash is reported before anything starts.
+  for (const s of specs) await assertPortFree(s.host, s.port, s.name)
+  await assertPortFree(settings.bindIp, settings.bindPort, 'proxy-server')
+
+  const supervisor = new Supervisor(layout.logDir, layout.runDir)
+  supervisor.on('exit', (p: RunningProcess, code, signal) => {
+    if (!supervisor.stopping) options.onEvent?.(`${p.spec.name} exited (${signal ?? `code ${code}`}); see ${p.logPath}`)
+  })
+  try {
+    await Promise.all(specs.map((s) => supervisor.start(s)))
+    await supervisor.start(proxySpec)
+  } catch (err) {
+    await supervisor.stopAll(2_000)
+    throw err
+  }
+  const proxyUrl = `http://${host.includes(':') ? `[${host}]` : host}:${settings.bindPort}`
+  const authUrl = `${proxyUrl}/auth/v1.0`
+  return {
+    layout,
+    proxyUrl,
+    authUrl,
+    settings,
+    created,
+    supervisor,
+    banner: bannerText({ layout, proxyUrl, authUrl, settings, created }),
+    stop: () => supervisor.stopAll(),
+  }
+}
