@@ -1,6 +1,15 @@
 import t from 'tap'
 import { decodePath, splitPath } from '../../../common/http/split-path.ts'
 
+function statusOf(fn: () => unknown): number | undefined {
+  try {
+    fn()
+  } catch (err) {
+    return (err as { status?: number }).status
+  }
+  return undefined
+}
+
 // Computed once with Debian's python3-swift (swift.common.utils.split_path); '' shows as undefined here.
 const SWIFT: [string, number, number, boolean, (string | null)[] | 'invalid'][] = [
   ['/a', 1, 1, false, ['a']],
@@ -19,7 +28,7 @@ const SWIFT: [string, number, number, boolean, (string | null)[] | 'invalid'][] 
 t.test('split_path as Swift', async (t) => {
   for (const [path, min, max, rest, want] of SWIFT) {
     if (want === 'invalid') {
-      t.throws(() => splitPath(path, min, max, rest), { status: 400 }, path)
+      t.equal(statusOf(() => splitPath(path, min, max, rest)), 400, path)
     } else {
       t.same(splitPath(path, min, max, rest), want.map((s) => s ?? undefined), path)
     }
@@ -28,6 +37,6 @@ t.test('split_path as Swift', async (t) => {
 
 t.test('decodePath refuses NUL and bad UTF-8 with 412', async (t) => {
   t.equal(decodePath('/a/%E2%9C%93'), '/a/✓')
-  t.throws(() => decodePath('/a/%00'), { status: 412 })
-  t.throws(() => decodePath('/a/%FF'), { status: 412 })
+  t.equal(statusOf(() => decodePath('/a/%00')), 412)
+  t.equal(statusOf(() => decodePath('/a/%FF')), 412)
 })
