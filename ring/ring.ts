@@ -197,7 +197,7 @@ export class Ring {
       const id = part2dev[part] as number
       if (seen.has(id)) continue
       seen.add(id)
-      nodes.push({ ...(this.devs[id] as RingDevice), index: nodes.length })
+      nodes.push(Object.assign({}, this.devs[id] as RingDevice, { index: nodes.length }))
     }
     return nodes
   }
@@ -223,7 +223,8 @@ export class Ring {
     const devs = this.devs
     const tiers = this.tiers as DeviceTiers[]
     let handoffIndex = 0
-    const handoff = (dev: RingDevice): RingHandoffNode => ({ ...dev, handoff_index: handoffIndex++ })
+    // Object.assign copies these small records several times faster than object spread.
+    const handoff = (dev: RingDevice): RingHandoffNode => Object.assign({}, dev, { handoff_index: handoffIndex++ })
     const order = this.handoffPartitionOrder(part)
 
     // Each pass stops as soon as its tier is exhausted; later passes see what earlier ones used.

@@ -1,15 +1,19 @@
 #!/usr/bin/python3
-# Answers ring lookups with Swift 2.30's own Ring class (Debian python3-swift), for the
-# interop tests. Reads one JSON request on stdin, writes one JSON answer on stdout:
-#   {"ring": path, "prefix": str, "suffix": str,
-#    "paths": [[account, container?, object?], ...], "handoffs": N,
-#    "all_handoff_parts": [part, ...], "resave": path?}
+# Answers ring lookups with Swift 2.30's own code (Debian python3-swift), for the interop
+# tests. All jobs run in one interpreter, since importing swift dominates the cost.
+# stdin: a JSON list of jobs, run in order; stdout: a JSON list of answers.
+#   {"builder": [args...]}: swift-ring-builder <args>; answers its exit status
+#   {"ring": path, "prefix": str, "suffix": str, "paths": [[a, c?, o?], ...], "handoffs": N,
+#    "all_handoff_parts": [part, ...], "sample_path": [...]?, "resave": path?}: lookups
 # The hash path secrets are set on swift.common.utils directly, so /etc/swift is not read.
+import contextlib
+import io
 import itertools
 import json
 import sys
 
 import swift.common.utils as utils
+from swift.cli import ringbuilder
 from swift.common.ring import Ring, RingData
 
 
@@ -17,8 +21,16 @@ def node_ids(nodes, key):
     return [[n['id'], n[key]] for n in nodes]
 
 
-def main():
-    req = json.load(sys.stdin)
+def run_builder(args):
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            status = ringbuilder.main(['swift-ring-builder'] + args)
+        except SystemExit as e:
+            status = e.code
+    return {'status': status or 0}
+
+
+def lookups(req):
     utils.HASH_PATH_PREFIX = req['prefix'].encode('utf8')
     utils.HASH_PATH_SUFFIX = req['suffix'].encode('utf8')
     ring = Ring(req['ring'])
@@ -39,7 +51,14 @@ def main():
                          'handoffs': list(itertools.islice(ring.get_more_nodes(part), 3))}
     if req.get('resave'):
         RingData.load(req['ring']).save(req['resave'])
-    json.dump(out, sys.stdout)
+    return out
+
+
+def main():
+    answers = []
+    for job in json.load(sys.stdin):
+        answers.append(run_builder(job['builder']) if 'builder' in job else lookups(job))
+    json.dump(answers, sys.stdout)
 
 
 if __name__ == '__main__':
