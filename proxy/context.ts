@@ -79,4 +79,9 @@ export interface MiddlewareDeps {
    * authorized, as Swift's is not. Absent when the proxy offers none (middleware must cope).
    */
   getContainerInfo?: ((ctx: ProxyContext, account: string, container: string) => Promise<ContainerInfoView>) | undefined
+  /**
+   * Adds a section (or keys of one) to what GET /info lists (Swift's register_swift_info);
+   * `admin` sections are shown only to requests signed with the admin_key.
+   */
+  registerInfo?: ((name: string, data: Record<string, unknown>, options?: { admin?: boolean }) => void) | undefined
 }

@@ -1,0 +1,11 @@
+// The middleware the proxy pipeline can name: `[pipeline:main] pipeline = a b c proxy-server`
+// looks each name up here (Swift resolves `use = egg:swift#<name>` through entry points).
+// Add one line per middleware module.
+import type { MiddlewareFactory } from '../context.ts'
+import { catchErrorsFactory } from './catch-errors.ts'
+import { corsFactory } from './cors.ts'
+import { healthcheckFactory } from './healthcheck.ts'
+import { proxyLoggingFactory } from './proxy-logging.ts'
+import { tempauthFactory } from './tempauth.ts'
+
+export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory]
