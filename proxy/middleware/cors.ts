@@ -1,7 +1,8 @@
 // Cross-origin resource sharing as Swift's proxy does it (swift/proxy/controllers/base.py:
 // Controller.OPTIONS, is_origin_allowed and the cors_validation decorator), as one
-// middleware: it answers OPTIONS on /v1/... itself (preflights included) and decorates
-// the responses to requests carrying an Origin.
+// middleware: it turns the controllers' answer to OPTIONS (200 with their Allow list) into
+// a preflight answer when the request carries an Origin, and decorates the responses to
+// other requests carrying one.
 //
 // The allowed origins of a container are its X-Container-Meta-Access-Control-Allow-Origin
 // (space separated) plus the proxy's cors_allow_origin; -Max-Age and -Expose-Headers come from
@@ -11,7 +12,7 @@ import { HttpError } from '../../common/http/errors.ts'
 import { iniBool } from '../../common/config/ini.ts'
 import type { ContainerInfoView, MiddlewareDeps, MiddlewareFactory, ProxyContext, ProxyMiddleware } from '../context.ts'
 
-/** The methods Swift's account, container and object controllers expose. */
+/** The methods Swift's controllers expose, for when the controller's answer names none. */
 export const ALLOWED_METHODS = Object.freeze(['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS'])
 
 /** Always exposed (Swift: simple response headers, etag, x-timestamp, x-trans-id...). */
@@ -87,11 +88,12 @@ export function preflightResponse(
   request: { origin?: string | undefined; requestMethod?: string | undefined; requestHeaders?: string | undefined },
   cors: CorsInfo | undefined,
   proxyAllowed: readonly string[],
+  allowedMethods: readonly string[] = ALLOWED_METHODS,
 ): { status: number; headers: Record<string, string> } {
-  const headers: Record<string, string> = { Allow: ALLOWED_METHODS.join(', ') }
+  const headers: Record<string, string> = { Allow: allowedMethods.join(', ') }
   // Not a CORS preflight, or an account (Swift has no CORS at the account level).
   if (!request.origin || cors === undefined) return { status: 200, headers }
-  if (!isOriginAllowed(cors, request.origin, proxyAllowed) || !ALLOWED_METHODS.includes(request.requestMethod ?? '')) {
+  if (!isOriginAllowed(cors, request.origin, proxyAllowed) || !allowedMethods.includes(request.requestMethod ?? '')) {
     return { status: 401, headers }
   }
   const vary: string[] = []
@@ -102,7 +104,7 @@ export function preflightResponse(
     vary.push('Origin')
   }
   if (cors.maxAge !== undefined) headers['Access-Control-Max-Age'] = cors.maxAge
-  headers['Access-Control-Allow-Methods'] = ALLOWED_METHODS.join(', ')
+  headers['Access-Control-Allow-Methods'] = allowedMethods.join(', ')
   const requested = [...new Set(csvList(request.requestHeaders))]
   if (requested.length) {
     headers['Access-Control-Allow-Headers'] = requested.join(', ')
@@ -162,12 +164,18 @@ export function cors(options: CorsOptions = {}): ProxyMiddleware {
     if (!api) return next()
     const origin = ctx.get('Origin') || undefined
     if (ctx.method === 'OPTIONS') {
-      ctx.state.source ??= 'cors'
-      const info = origin && api.container ? await lookupCors(ctx, options, api) : undefined
+      // Plain OPTIONS, and OPTIONS on an account (Swift has no CORS there), are the
+      // controllers' to answer with their Allow list.
+      if (!origin || !api.container) return next()
+      const info = await lookupCors(ctx, options, api)
+      await next()
+      if (ctx.status !== 200) return
+      const allowed = csvList(ctx.response.get('Allow') || ALLOWED_METHODS.join(', '))
       const answer = preflightResponse(
         { origin, requestMethod: ctx.get('Access-Control-Request-Method') || undefined, requestHeaders: ctx.get('Access-Control-Request-Headers') || undefined },
         info,
         proxyAllowed,
+        allowed,
       )
       ctx.status = answer.status
       ctx.set(answer.headers)

@@ -163,6 +163,8 @@ export function tempauthMiddleware(ta: TempAuth): ProxyMiddleware {
     const markOwner = () => {
       ctx.state.swiftOwner = true
     }
+    // Not an owner until authorize says so: controllers then hide owner-only headers.
+    ctx.state.swiftOwner ??= false
     if (token !== undefined && token.startsWith(config.resellerPrefix)) {
       const identity = ta.resolve(token)
       if (!identity) throw unauthorized(accountOfPath(ctx.path) ?? 'unknown')

@@ -4,7 +4,7 @@ import t from 'tap'
 import { HttpError } from '../../../../common/http/errors.ts'
 import { silentLogger } from '../../../../common/logger.ts'
 import { catchErrors } from '../../../../proxy/middleware/catch-errors.ts'
-import { ALLOWED_METHODS, cors, isOriginAllowed, splitApiPath } from '../../../../proxy/middleware/cors.ts'
+import { cors, isOriginAllowed, splitApiPath } from '../../../../proxy/middleware/cors.ts'
 import type { ContainerInfoView, ProxyMiddleware } from '../../../../proxy/context.ts'
 import { serveMiddleware } from '../../../helpers/koa-app.ts'
 
@@ -23,7 +23,14 @@ const getContainerInfo = async (_ctx: unknown, account: string, container: strin
   return containers[`${account}/${container}`] ?? { status: 404, meta: {} }
 }
 
+/** Stands in for the controllers: OPTIONS answers 200 with an Allow list, as theirs do. */
+const CONTROLLER_METHODS = ['COPY', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']
 const app: ProxyMiddleware = async (ctx) => {
+  if (ctx.method === 'OPTIONS') {
+    ctx.set('Allow', CONTROLLER_METHODS.join(', '))
+    ctx.body = ''
+    return
+  }
   if (ctx.path.endsWith('/denied')) throw new HttpError(401)
   ctx.set('X-Object-Meta-Color', 'blue')
   ctx.set('Etag', '"abc"')
@@ -58,7 +65,7 @@ t.test('preflight to a container allowing every origin', async (t) => {
   t.equal(r.status, 200)
   t.equal(r.headers.get('access-control-allow-origin'), '*')
   t.equal(r.headers.get('access-control-max-age'), '600')
-  t.same(r.headers.get('access-control-allow-methods')!.split(', ').sort(), [...ALLOWED_METHODS].sort())
+  t.same(r.headers.get('access-control-allow-methods')!.split(', '), CONTROLLER_METHODS, 'the controller\'s methods')
   t.equal(r.headers.get('access-control-allow-headers'), 'x-auth-token, content-type')
   t.equal(r.headers.get('vary'), 'Access-Control-Request-Headers')
   t.ok(r.headers.get('allow'))
@@ -97,7 +104,7 @@ t.test('OPTIONS without Origin, or on an account, is a plain 200 with Allow', as
   const before = lookups
   let r = await preflight(url, '/v1/AUTH_test/listed/o', {})
   t.equal(r.status, 200)
-  t.same(r.headers.get('allow')!.split(', ').sort(), [...ALLOWED_METHODS].sort())
+  t.same(r.headers.get('allow')!.split(', '), CONTROLLER_METHODS)
   t.equal(r.headers.get('access-control-allow-origin'), null)
   r = await preflight(url, '/v1/AUTH_test', { Origin: 'http://evil.example.com', 'Access-Control-Request-Method': 'GET' })
   t.equal(r.status, 200)
