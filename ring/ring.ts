@@ -32,6 +32,8 @@ export class Ring {
   private readonly secrets: HashPathSecrets
   private readonly now: () => number
   private nextCheck = 0
+  /** Why the last background reload failed (the previous ring stays in use); undefined if it did not. */
+  lastReloadError: Error | undefined
   private mtimeNs: bigint | undefined
   private devs: (RingDevice | null)[] = []
   private replica2part2dev: Uint16Array[] = []
@@ -72,10 +74,24 @@ export class Ring {
   reload(force = false): void {
     this.nextCheck = this.now() + this.reloadTime * 1000
     if (this.path === undefined) return
-    if (!force && !this.hasChanged()) return
+    if (force) {
+      this.loadFile(this.path)
+      return
+    }
+    // A running server keeps serving from the ring it has when the new file is missing or
+    // damaged (Swift would raise from the lookup); the next check tries again.
+    try {
+      if (this.hasChanged()) this.loadFile(this.path)
+      this.lastReloadError = undefined
+    } catch (err) {
+      this.lastReloadError = err as Error
+    }
+  }
+
+  private loadFile(path: string): void {
     // Read the mtime first: a write landing during the read is picked up at the next check.
-    const mtimeNs = statSync(this.path, { bigint: true }).mtimeNs
-    this.install(readRingFileSync(this.path))
+    const mtimeNs = statSync(path, { bigint: true }).mtimeNs
+    this.install(readRingFileSync(path))
     this.mtimeNs = mtimeNs
   }
 

@@ -74,3 +74,24 @@ t.test('partition only: no hash, nodes of that partition', async (t) => {
 t.test("Python's urllib quote (expected value printed by /usr/bin/python3 urllib.parse.quote)", async (t) => {
   t.equal(pythonQuote("a b/ç~_.-!*'()?#&+%"), 'a%20b/%C3%A7~_.-%21%2A%27%28%29%3F%23%26%2B%25')
 })
+
+t.test('the tern CLI: exit codes and output streams', async (t) => {
+  const { spawn } = await import('node:child_process')
+  const tern = new URL('../../../bin/tern.ts', import.meta.url).pathname
+  const run = (...args: string[]) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import=tsx', tern, 'get-nodes', ...args], { env: { ...process.env, TERN_SWIFT_CONF: conf } })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d: Buffer) => (stdout += d))
+      child.stderr.on('data', (d: Buffer) => (stderr += d))
+      child.on('error', reject)
+      child.on('close', (status) => resolve({ status, stdout, stderr }))
+    })
+  const [ok, bad] = await Promise.all([run(ringPath, 'AUTH_a', 'c', '--json'), run(join(dir, 'nope.ring.gz'), 'AUTH_a')])
+  t.equal(ok.status, 0, ok.stderr)
+  t.equal(JSON.parse(ok.stdout).hash, hashPath(secrets, 'AUTH_a', 'c'), 'secrets from $TERN_SWIFT_CONF')
+  t.equal(bad.status, 1)
+  t.match(bad.stderr, /ERROR: Ring file does not exist/)
+  t.equal(bad.stdout, '')
+})

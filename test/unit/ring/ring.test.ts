@@ -1,7 +1,7 @@
 // Ring lookups beyond what the Swift interop test compares: reloading, deduplication,
 // fractional replicas, handoff invariants.
 import t from 'tap'
-import { mkdtempSync, rmSync, utimesSync } from 'node:fs'
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { writeRingFileSync } from '../../../ring/io.ts'
@@ -47,6 +47,21 @@ t.test('reloads a changed file only after reloadTime has passed', async (t) => {
   t.equal(ring.getPart('a', 'c', 'o') >> 5, 0, 'partition within the loaded ring')
   t.equal(ring.partPower, 5, 'unchanged mtime means no reload')
   t.notOk(ring.hasChanged())
+
+  // A damaged new file: lookups keep using the loaded ring, and the error is kept for reporting.
+  writeFileSync(path, 'garbage')
+  utimesSync(path, 3000, 3000)
+  now += 60_000
+  t.equal(ring.getPartNodes(3).length > 0, true)
+  t.equal(ring.partPower, 5, 'previous ring still in use')
+  t.equal(ring.lastReloadError && (ring.lastReloadError as Error & { code?: string }).code, 'ERR_RING_FORMAT')
+  writeRingFileSync(path, first)
+  utimesSync(path, 4000, 4000)
+  now += 60_000
+  ring.getPart('a')
+  t.equal(ring.partPower, 4, 'the repaired file is loaded at the next check')
+  t.equal(ring.lastReloadError, undefined)
+  t.throws(() => Ring.load(join(dir, 'missing.ring.gz'), { secrets }), { code: 'ENOENT' }, 'the first load does throw')
 })
 
 t.test('primaries are deduplicated and indexed; fractional replicas', async (t) => {
