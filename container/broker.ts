@@ -261,7 +261,18 @@ export function mergeRow(item: ObjectItem, existing: ObjectRow | undefined): Obj
   let data = item.createdAt
   let ctype = item.ctypeTimestamp || data
   let meta = item.metaTimestamp || ctype
-  const row: ObjectRow = { ...item, seq: 0, createdAt: data, ctypeTimestamp: ctype, metaTimestamp: meta }
+  const row: ObjectRow = {
+    name: item.name,
+    seq: 0,
+    createdAt: data,
+    ctypeTimestamp: ctype,
+    metaTimestamp: meta,
+    size: item.size,
+    contentType: item.contentType,
+    etag: item.etag,
+    deleted: item.deleted ? 1 : 0,
+    storagePolicyIndex: item.storagePolicyIndex,
+  }
   if (!existing) return row
   let [contentType, swiftBytes] = extractSwiftBytes(item.contentType)
   const [existingType, existingBytes] = extractSwiftBytes(existing.contentType)
