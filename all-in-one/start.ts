@@ -44,12 +44,17 @@ export function ternCommand(command: string, args: string[]): { command: string;
   return { command: process.execPath, args: [`--import=${import.meta.resolve('tsx')}`, TERN_BIN, command, ...args] }
 }
 
+/** `tern <type>-server <conf>` when this checkout has it, else the all-in-one's own runner. */
+export function serverCommand(type: ServerType | 'proxy', conf: string): { command: string; args: string[] } {
+  const dedicated = `${type}-server`
+  return hasCommand(dedicated) ? ternCommand(dedicated, [conf]) : ternCommand('all-in-one-server', [type, conf])
+}
+
 function storageSpecs(layout: Layout): ProcessSpec[] {
   const specs: ProcessSpec[] = []
   for (const node of layout.nodes) {
     for (const type of SERVER_TYPES) {
-      const cmd = `${type}-server`
-      specs.push({ name: `${node.name}-${cmd}`, ...ternCommand(cmd, [node.configPath]), host: STORAGE_IP, port: node.ports[type] })
+      specs.push({ name: `${node.name}-${type}-server`, ...serverCommand(type, node.configPath), host: STORAGE_IP, port: node.ports[type] })
     }
   }
   return specs
@@ -66,12 +71,9 @@ export async function startAllInOne(options: StartOptions = {}): Promise<AllInOn
   const settings = readProxySettings(layout.proxyConfPath)
   checkExposure(settings, layout.proxyConfPath)
 
-  const missing = [...SERVER_TYPES.map((t: ServerType) => `${t}-server`), 'proxy-server'].filter((c) => !hasCommand(c))
-  if (missing.length) throw new Error(`this checkout of Tern has no ${missing.map((c) => `\`tern ${c}\``).join(', ')} yet`)
-
   const specs = storageSpecs(layout)
   const host = connectHost(settings.bindIp)
-  const proxySpec: ProcessSpec = { name: 'proxy-server', ...ternCommand('proxy-server', [layout.proxyConfPath]), host, port: settings.bindPort }
+  const proxySpec: ProcessSpec = { name: 'proxy-server', ...serverCommand('proxy', layout.proxyConfPath), host, port: settings.bindPort }
   // Every port before any process: a clash is reported before anything starts.
   for (const s of specs) await assertPortFree(s.host, s.port, s.name)
   await assertPortFree(settings.bindIp, settings.bindPort, 'proxy-server')
@@ -81,8 +83,8 @@ export async function startAllInOne(options: StartOptions = {}): Promise<AllInOn
     if (!supervisor.stopping) options.onEvent?.(`${p.spec.name} exited (${signal ?? `code ${code}`}); see ${p.logPath}`)
   })
   try {
-    await Promise.all(specs.map((s) => supervisor.start(s)))
-    await supervisor.start(proxySpec)
+    // The proxy needs no storage node to start: everything starts at once.
+    await Promise.all([...specs, proxySpec].map((s) => supervisor.start(s)))
   } catch (err) {
     await supervisor.stopAll(2_000)
     throw err

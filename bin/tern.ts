@@ -5,6 +5,10 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(argv
     summary: 'run an all-in-one cluster under ./var (proxy on 127.0.0.1:8080)',
     load: () => import('./commands/start.ts'),
   },
+  'all-in-one-server': {
+    summary: 'run one server (proxy|object|container|account) with <conf>, as tern start does',
+    load: () => import('./commands/all-in-one-server.ts'),
+  },
   'object-server': {
     summary: 'run the object server of one node (tern object-server <object-server.conf>)',
     load: () => import('./commands/object-server.ts'),
