@@ -13,6 +13,14 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(argv
     summary: 'run the object server of one node (tern object-server <object-server.conf>)',
     load: () => import('./commands/object-server.ts'),
   },
+  'container-server': {
+    summary: 'run the container server of one node (tern container-server <container-server.conf>)',
+    load: () => import('./commands/container-server.ts'),
+  },
+  'account-server': {
+    summary: 'run the account server of one node (tern account-server <account-server.conf>)',
+    load: () => import('./commands/account-server.ts'),
+  },
   'get-nodes': {
     summary: 'show the partition, primaries and handoffs of an account, container or object',
     load: () => import('./commands/get-nodes.ts'),
