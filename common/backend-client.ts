@@ -6,7 +6,6 @@
 // swift/common/bufferedhttp.py and proxy/server.py's error_occurred/error_limit.
 import http from 'node:http'
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http'
-import type { Readable } from 'node:stream'
 import type { Logger } from './logger.ts'
 import { silentLogger } from './logger.ts'
 
@@ -316,25 +315,28 @@ export function readAll(node: BackendNode, res: IncomingMessage, idleMs: number)
 
 /**
  * Destroys `stream` with a BackendError when it stays silent for `idleMs` while someone is
- * reading it; time spent paused because the reader is slow does not count.
+ * reading it; time spent paused because the reader is slow does not count. Progress is read
+ * off the socket's byte count: a 'data' listener would switch the stream to flowing mode.
  */
-export function watchIdle(node: BackendNode, stream: Readable, idleMs: number): () => void {
+export function watchIdle(node: BackendNode, stream: IncomingMessage, idleMs: number): () => void {
+  const bytesRead = () => stream.socket?.bytesRead ?? 0
+  let last = bytesRead()
   let timer: NodeJS.Timeout | undefined = setTimeout(check, idleMs)
+  timer.unref()
   function check() {
-    const backpressured = stream.readableFlowing === false || stream.readableLength >= stream.readableHighWaterMark
-    if (backpressured) {
+    const now = bytesRead()
+    const backpressured = stream.readableFlowing !== true || stream.readableLength >= stream.readableHighWaterMark
+    if (now !== last || backpressured) {
+      last = now
       timer?.refresh()
       return
     }
     stream.destroy(new BackendError('ERR_BACKEND_TIMEOUT', node, 'body read timed out'))
   }
-  const onData = () => timer?.refresh()
   const stop = () => {
     if (timer) clearTimeout(timer)
     timer = undefined
-    stream.off('data', onData)
   }
-  stream.on('data', onData)
   stream.once('close', stop)
   stream.once('end', stop)
   return stop

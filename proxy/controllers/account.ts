@@ -12,7 +12,7 @@ import { accountTarget, autocreateAccount } from '../info-lookup.ts'
 import type { ProxyApp } from '../proxy-app.ts'
 import { sendResult } from '../respond.ts'
 import { transferHeaders } from './request-headers.ts'
-import { listingFormat } from './listing-format.ts'
+import { getListingContentType } from '../../common/listing-format.ts'
 
 export function accountMethods(app: ProxyApp): string[] {
   return app.config.allowAccountManagement ? ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'] : ['GET', 'HEAD', 'OPTIONS', 'POST']
@@ -28,7 +28,8 @@ function checkName(app: ProxyApp, account: string): void {
 function emptyListing(ctx: ProxyContext, account: string): BackendResult {
   const now = Timestamp.now().normal
   const headers = { 'x-account-container-count': '0', 'x-account-object-count': '0', 'x-account-bytes-used': '0', 'x-timestamp': now, 'x-put-timestamp': now }
-  const format = listingFormat(ctx)
+  const type = getListingContentType(typeof ctx.query.format === 'string' ? ctx.query.format : undefined, ctx.get('Accept') || undefined)
+  const format = type === 'application/json' ? 'json' : type === 'text/plain' ? 'plain' : 'xml'
   if (format === 'json') return { status: 200, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' }, body: Buffer.from('[]') }
   if (format === 'xml') {
     const escaped = account.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')

@@ -54,6 +54,11 @@ export async function storeObject(app: ProxyApp, ctx: ProxyContext, p: ObjectPat
   const headers: IncomingHttpHeaders = { ...input.headers }
   if (!headers['content-type'] || iniBool(String(headers['x-detect-content-type'] ?? ''), false)) headers['content-type'] = guessContentType(p.object)
   delete headers['x-detect-content-type']
+  // The checks see the body the backends will get (a copy's is the source's).
+  if (input.contentLength !== null) {
+    headers['content-length'] = String(input.contentLength)
+    delete headers['transfer-encoding']
+  }
   const ts = requestTimestamp(ctx)
   const deleteAt = checkObjectCreation(headers, p.object, app.config.constraints, ts.seconds)
 

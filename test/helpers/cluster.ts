@@ -24,7 +24,6 @@ import { Ring } from '../../ring/ring.ts'
 import type { RingData, RingDevice } from '../../ring/types.ts'
 import { parseProxyConfigText } from '../../proxy/config.ts'
 import type { MiddlewareFactory } from '../../proxy/context.ts'
-import type { ProxyRings } from '../../proxy/proxy-app.ts'
 import { createProxyServer } from '../../proxy/server.ts'
 import type { ProxyServer } from '../../proxy/server.ts'
 
@@ -62,7 +61,7 @@ export interface Cluster {
   readonly url: string
   readonly proxy: ProxyServer
   readonly nodes: readonly ClusterNode[]
-  readonly rings: ProxyRings
+  readonly rings: { readonly account: Ring; readonly container: Ring; readonly object: Ring }
   readonly root: string
   request(method: string, path: string, options?: RequestOptions): Promise<ClusterResponse>
   close(): Promise<void>
@@ -157,7 +156,7 @@ export async function startCluster(t: Teardown, options: ClusterOptions = {}): P
     nodes.push(node)
   }
   const partPower = options.partPower ?? 6
-  const rings: ProxyRings = {
+  const rings = {
     account: Ring.fromData(ringData('account', nodes, partPower), { secrets: CLUSTER_SECRETS }),
     container: Ring.fromData(ringData('container', nodes, partPower), { secrets: CLUSTER_SECRETS }),
     object: Ring.fromData(ringData('object', nodes, partPower), { secrets: CLUSTER_SECRETS }),
