@@ -56,8 +56,18 @@ export function requestTimestamp(sr: StorageRequest, required: boolean): Timesta
   }
 }
 
+/** Devices that passed the check recently: a stat (two with mount_check) per request is measurable. */
+const recentlyChecked = new Map<string, number>()
+const DEVICE_CHECK_TTL_MS = 1000
+
 export async function checkObjectDevice(parts: ObjectServerParts, name: ObjectName): Promise<void> {
+  const key = `${parts.config.devices}\0${name.device}\0${parts.config.mountCheck}`
+  const until = recentlyChecked.get(key)
+  const now = Date.now()
+  if (until !== undefined && until > now) return
   await checkDevice(parts.config.devices, name.device, parts.config.mountCheck)
+  if (recentlyChecked.size > 10_000) recentlyChecked.clear()
+  recentlyChecked.set(key, now + DEVICE_CHECK_TTL_MS)
 }
 
 export function updateRequest(sr: StorageRequest, timestamp: Timestamp) {

@@ -9,7 +9,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { appendFile, mkdir, open, readdir, readFile, rename, rmdir, statfs, unlink } from 'node:fs/promises'
-import type { FileHandle } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import type { HashPathSecrets } from '../../common/hash-path.ts'
@@ -26,6 +25,7 @@ import type {
   AsyncPendingEntry, AsyncPendingUpdate, DiskFileManager, ObjectName, ObjectWriter, OpenObject, OpenOptions, WriterOptions,
 } from './types.ts'
 import { verifyingTransform } from './verify-stream.ts'
+import { closeFd, fdatasyncFd, fstatSize, fsyncFd, openFd, readFd, writevFd } from './raw-fs.ts'
 
 /** Bytes read at offset 0 on open: metadata and body of small objects come in one pread. */
 const READ_AHEAD = 64 * 1024
@@ -104,17 +104,17 @@ export class FsDiskFileManager implements DiskFileManager {
   }
 
   private async openData(name: ObjectName, p: Paths, dataPath: string, metaPath: string | undefined, options: OpenOptions): Promise<OpenObject> {
-    const fh = await open(dataPath, 'r')
+    const fd = await openFd(dataPath, 'r')
     let keepOpen = false
     try {
       const head = Buffer.allocUnsafe(READ_AHEAD)
-      const { bytesRead } = await fh.read(head, 0, READ_AHEAD, 0)
+      const bytesRead = await readFd(fd, head, READ_AHEAD, 0)
       let fileSize = bytesRead
       let tail: Buffer = head.subarray(0, bytesRead)
       const whole = bytesRead < READ_AHEAD
       if (!whole) {
-        fileSize = (await fh.stat()).size
-        tail = await readTail(fh, fileSize, READ_AHEAD)
+        fileSize = await fstatSize(fd)
+        tail = await readTail(fd, fileSize, READ_AHEAD)
       }
       let dataMeta: StoredMetadata
       let bodyLength: number
@@ -123,7 +123,7 @@ export class FsDiskFileManager implements DiskFileManager {
       try {
         const footer = decodeFooter(tail)
         if (footer.metaLength + FOOTER_SIZE > tail.length && tail.length < fileSize) {
-          tail = await readTail(fh, fileSize, footer.metaLength + FOOTER_SIZE)
+          tail = await readTail(fd, fileSize, footer.metaLength + FOOTER_SIZE)
         }
         const decoded = decodeTrailer(tail, fileSize)
         if (decoded.kind !== 'data') throw new DiskFileError('ERR_DISKFILE_BAD_FORMAT', 'not a data file')
@@ -141,15 +141,15 @@ export class FsDiskFileManager implements DiskFileManager {
       checkExpiry(state, options.now, options.openExpired)
       const body = whole ? head.subarray(0, bodyLength) : undefined
       keepOpen = body === undefined
-      return this.openObject(name, p, state, dataMeta, metaMeta, body, keepOpen ? fh : undefined)
+      return this.openObject(name, p, state, dataMeta, metaMeta, body, keepOpen ? fd : undefined)
     } finally {
-      if (!keepOpen) await fh.close()
+      if (!keepOpen) await closeFd(fd)
     }
   }
 
   private openObject(
     name: ObjectName, p: Paths, state: MergedState, dataMeta: StoredMetadata, metaMeta: StoredMetadata | undefined,
-    body: Buffer | undefined, fh: FileHandle | undefined,
+    body: Buffer | undefined, fd: number | undefined,
   ): OpenObject {
     const etag = state.metadata.ETag ?? ''
     const quarantine = async (actual: string) => {
@@ -172,15 +172,15 @@ export class FsDiskFileManager implements DiskFileManager {
       prefetched: (start, end) => body?.subarray(start, end),
       createReadStream: (start = 0, end = state.contentLength): Readable => {
         const full = start === 0 && end === state.contentLength
-        if (!fh) throw new DiskFileError('ERR_DISKFILE_WRITER_STATE', 'small objects are read with readWholeBody/prefetched')
+        if (fd === undefined) throw new DiskFileError('ERR_DISKFILE_WRITER_STATE', 'small objects are read with readWholeBody/prefetched')
         if (end <= start) return Readable.from([])
-        const raw = createReadStream('', { fd: fh.fd, start, end: end - 1, autoClose: false, highWaterMark: 64 * 1024 })
+        const raw = createReadStream('', { fd, start, end: end - 1, autoClose: false, highWaterMark: 64 * 1024 })
         return full ? raw.pipe(verifyingTransform(etag, quarantine)) : raw
       },
       close: async () => {
-        if (closed || !fh) return
+        if (closed || fd === undefined) return
         closed = true
-        await fh.close()
+        await closeFd(fd)
       },
     }
   }
@@ -224,8 +224,8 @@ export class FsDiskFileManager implements DiskFileManager {
     await this.ensureDir(tmpDir)
     if (options.size !== undefined && options.size > 0) await this.checkReserve(p.devPath, options.size)
     const tmpPath = join(tmpDir, randomBytes(12).toString('hex'))
-    const fh = await open(tmpPath, 'wx')
-    return new FsObjectWriter(this, p, tmpPath, fh)
+    const fd = await openFd(tmpPath, 'wx')
+    return new FsObjectWriter(this, p, tmpPath, fd)
   }
 
   async writeMetadata(name: ObjectName, timestamp: Timestamp, metadata: StoredMetadata): Promise<void> {
@@ -357,7 +357,7 @@ class FsObjectWriter implements ObjectWriter {
     private readonly manager: FsDiskFileManager,
     private readonly p: Paths,
     private readonly tmpPath: string,
-    private readonly fh: FileHandle,
+    private readonly fd: number,
   ) {}
 
   async write(chunk: Buffer): Promise<void> {
@@ -378,7 +378,7 @@ class FsObjectWriter implements ObjectWriter {
     this.pending = []
     this.pendingBytes = 0
     try {
-      await writeAll(this.fh, buffers)
+      await writeAll(this.fd, buffers)
     } catch (err) {
       if (isNoSpace(err)) throw new DiskFileError('ERR_DISKFILE_NO_SPACE', 'device full', { cause: err })
       throw err
@@ -393,13 +393,13 @@ class FsObjectWriter implements ObjectWriter {
     if (this.done) throw new DiskFileError('ERR_DISKFILE_WRITER_STATE', 'commit after commit or abort')
     try {
       await this.flush([encodeTrailer(kind, metadata)])
-      await this.fh.datasync()
+      await fdatasyncFd(this.fd)
     } catch (err) {
       if (isNoSpace(err)) throw new DiskFileError('ERR_DISKFILE_NO_SPACE', 'device full', { cause: err })
       throw err
     }
     this.done = true
-    await this.fh.close()
+    await closeFd(this.fd)
     await this.manager.install(this.p, this.tmpPath, fileName(timestamp, kind))
     await this.manager.cleanup(this.p)
   }
@@ -407,16 +407,16 @@ class FsObjectWriter implements ObjectWriter {
   async abort(): Promise<void> {
     if (this.done) return
     this.done = true
-    await this.fh.close().catch(() => undefined)
+    await closeFd(this.fd).catch(() => undefined)
     await unlink(this.tmpPath).catch(ignoreMissing)
   }
 }
 
-async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
+async function writeAll(fd: number, buffers: Buffer[]): Promise<void> {
   let rest = buffers.filter((b) => b.length > 0)
   while (rest.length > 0) {
     const total = rest.reduce((n, b) => n + b.length, 0)
-    const { bytesWritten } = await fh.writev(rest)
+    const bytesWritten = await writevFd(fd, rest)
     if (bytesWritten >= total) return
     // A short write: drop what went out and go again with the rest.
     let skip = bytesWritten
@@ -432,19 +432,19 @@ async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
   }
 }
 
-async function readTail(fh: FileHandle, fileSize: number, want: number): Promise<Buffer> {
+async function readTail(fd: number, fileSize: number, want: number): Promise<Buffer> {
   const len = Math.min(fileSize, Math.max(want, FOOTER_SIZE))
   const buf = Buffer.allocUnsafe(len)
-  const { bytesRead } = await fh.read(buf, 0, len, fileSize - len)
+  const bytesRead = await readFd(fd, buf, len, fileSize - len)
   return buf.subarray(0, bytesRead)
 }
 
 async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r')
+  const fd = await openFd(dir, 'r')
   try {
-    await fh.sync()
+    await fsyncFd(fd)
   } finally {
-    await fh.close()
+    await closeFd(fd)
   }
 }
 
