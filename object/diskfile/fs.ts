@@ -25,7 +25,8 @@ import type {
   AsyncPendingEntry, AsyncPendingUpdate, DiskFileManager, ObjectName, ObjectWriter, OpenObject, OpenOptions, WriterOptions,
 } from './types.ts'
 import { verifyingTransform } from './verify-stream.ts'
-import { closeFd, fdatasyncFd, fstatSize, fsyncFd, openFd, readFd, writevFd } from './raw-fs.ts'
+import { asyncIo, closeFd, fdatasyncFd, fsyncFd, openFd, syncIo } from './raw-fs.ts'
+import type { SmallIo } from './raw-fs.ts'
 
 /** Bytes read at offset 0 on open: metadata and body of small objects come in one pread. */
 const READ_AHEAD = 64 * 1024
@@ -40,6 +41,8 @@ export interface FsDiskFileOptions {
   readonly reclaimAge?: number
   /** Keep this much free: bytes, or a percentage of the device (Swift's fallocate_reserve). */
   readonly fallocateReserve?: { readonly value: number; readonly isPercent: boolean } | undefined
+  /** Run the short metadata syscalls inline on the event loop (default true; see raw-fs.ts). */
+  readonly syncMetadataIo?: boolean
 }
 
 interface Paths {
@@ -56,12 +59,14 @@ export class FsDiskFileManager implements DiskFileManager {
   private readonly reclaimAge: number
   private readonly reserve: FsDiskFileOptions['fallocateReserve']
   private readonly knownDirs = new Set<string>()
+  readonly io: SmallIo
 
   constructor(options: FsDiskFileOptions) {
     this.devices = options.devices
     this.secrets = options.secrets
     this.reclaimAge = options.reclaimAge ?? 604_800
     this.reserve = options.fallocateReserve
+    this.io = options.syncMetadataIo === false ? asyncIo : syncIo
   }
 
   paths(name: ObjectName): Paths {
@@ -77,7 +82,7 @@ export class FsDiskFileManager implements DiskFileManager {
     for (let attempt = 1; ; attempt++) {
       let names: string[]
       try {
-        names = await readdir(p.hashDir)
+        names = await this.io.readdir(p.hashDir)
       } catch (err) {
         if (isMissing(err)) throw new DiskFileError('ERR_DISKFILE_NOT_EXIST', 'no such object')
         throw err
@@ -104,17 +109,18 @@ export class FsDiskFileManager implements DiskFileManager {
   }
 
   private async openData(name: ObjectName, p: Paths, dataPath: string, metaPath: string | undefined, options: OpenOptions): Promise<OpenObject> {
-    const fd = await openFd(dataPath, 'r')
+    const io = this.io
+    const fd = await io.open(dataPath, 'r')
     let keepOpen = false
     try {
       const head = Buffer.allocUnsafe(READ_AHEAD)
-      const bytesRead = await readFd(fd, head, READ_AHEAD, 0)
+      const bytesRead = await io.read(fd, head, READ_AHEAD, 0)
       let fileSize = bytesRead
       let tail: Buffer = head.subarray(0, bytesRead)
       const whole = bytesRead < READ_AHEAD
       if (!whole) {
-        fileSize = await fstatSize(fd)
-        tail = await readTail(fd, fileSize, READ_AHEAD)
+        fileSize = await io.fstatSize(fd)
+        tail = await readTail(io, fd, fileSize, READ_AHEAD)
       }
       let dataMeta: StoredMetadata
       let bodyLength: number
@@ -123,7 +129,7 @@ export class FsDiskFileManager implements DiskFileManager {
       try {
         const footer = decodeFooter(tail)
         if (footer.metaLength + FOOTER_SIZE > tail.length && tail.length < fileSize) {
-          tail = await readTail(fd, fileSize, footer.metaLength + FOOTER_SIZE)
+          tail = await readTail(io, fd, fileSize, footer.metaLength + FOOTER_SIZE)
         }
         const decoded = decodeTrailer(tail, fileSize)
         if (decoded.kind !== 'data') throw new DiskFileError('ERR_DISKFILE_BAD_FORMAT', 'not a data file')
@@ -143,7 +149,7 @@ export class FsDiskFileManager implements DiskFileManager {
       keepOpen = body === undefined
       return this.openObject(name, p, state, dataMeta, metaMeta, body, keepOpen ? fd : undefined)
     } finally {
-      if (!keepOpen) await closeFd(fd)
+      if (!keepOpen) await io.close(fd)
     }
   }
 
@@ -186,7 +192,7 @@ export class FsDiskFileManager implements DiskFileManager {
   }
 
   private async readMetaFile(path: string, kind: FileKind): Promise<StoredMetadata> {
-    const bytes = await readFile(path)
+    const bytes = await this.io.readFile(path)
     const decoded = decodeTrailer(bytes, bytes.length)
     if (decoded.kind !== kind || decoded.bodyLength !== 0) throw new DiskFileError('ERR_DISKFILE_BAD_FORMAT', `bad .${kind} file`)
     return decoded.metadata
@@ -224,7 +230,7 @@ export class FsDiskFileManager implements DiskFileManager {
     await this.ensureDir(tmpDir)
     if (options.size !== undefined && options.size > 0) await this.checkReserve(p.devPath, options.size)
     const tmpPath = join(tmpDir, randomBytes(12).toString('hex'))
-    const fd = await openFd(tmpPath, 'wx')
+    const fd = await this.io.open(tmpPath, 'wx')
     return new FsObjectWriter(this, p, tmpPath, fd)
   }
 
@@ -281,20 +287,26 @@ export class FsDiskFileManager implements DiskFileManager {
   async cleanup(p: Paths): Promise<void> {
     let names: string[]
     try {
-      names = await readdir(p.hashDir)
+      names = await this.io.readdir(p.hashDir)
     } catch (err) {
       if (isMissing(err)) return
       throw err
     }
     const reclaimBefore = Timestamp.fromSeconds(Math.max(0, Date.now() / 1000 - this.reclaimAge))
     const { obsolete } = chooseFiles(names, reclaimBefore)
-    await Promise.all(obsolete.map((f) => unlink(join(p.hashDir, f.name)).catch(ignoreMissing)))
+    for (const f of obsolete) {
+      try {
+        await this.io.unlink(join(p.hashDir, f.name))
+      } catch (err) {
+        ignoreMissing(err)
+      }
+    }
     if (obsolete.length === names.length) await rmdir(p.hashDir).catch(() => undefined)
     await this.invalidate(p)
   }
 
   private async invalidate(p: Paths): Promise<void> {
-    await appendFile(join(p.partDir, 'hashes.invalid'), p.suffix + '\n')
+    await this.io.appendFile(join(p.partDir, 'hashes.invalid'), p.suffix + '\n')
   }
 
   async writeAsyncPending(device: string, policy: number, update: AsyncPendingUpdate, timestamp: Timestamp): Promise<void> {
@@ -378,7 +390,7 @@ class FsObjectWriter implements ObjectWriter {
     this.pending = []
     this.pendingBytes = 0
     try {
-      await writeAll(this.fd, buffers)
+      await writeAll(this.manager.io, this.fd, buffers)
     } catch (err) {
       if (isNoSpace(err)) throw new DiskFileError('ERR_DISKFILE_NO_SPACE', 'device full', { cause: err })
       throw err
@@ -399,7 +411,7 @@ class FsObjectWriter implements ObjectWriter {
       throw err
     }
     this.done = true
-    await closeFd(this.fd)
+    await this.manager.io.close(this.fd)
     await this.manager.install(this.p, this.tmpPath, fileName(timestamp, kind))
     await this.manager.cleanup(this.p)
   }
@@ -407,16 +419,20 @@ class FsObjectWriter implements ObjectWriter {
   async abort(): Promise<void> {
     if (this.done) return
     this.done = true
-    await closeFd(this.fd).catch(() => undefined)
+    try {
+      await this.manager.io.close(this.fd)
+    } catch {
+      // already closed
+    }
     await unlink(this.tmpPath).catch(ignoreMissing)
   }
 }
 
-async function writeAll(fd: number, buffers: Buffer[]): Promise<void> {
+async function writeAll(io: SmallIo, fd: number, buffers: Buffer[]): Promise<void> {
   let rest = buffers.filter((b) => b.length > 0)
   while (rest.length > 0) {
     const total = rest.reduce((n, b) => n + b.length, 0)
-    const bytesWritten = await writevFd(fd, rest)
+    const bytesWritten = await io.writev(fd, rest)
     if (bytesWritten >= total) return
     // A short write: drop what went out and go again with the rest.
     let skip = bytesWritten
@@ -432,10 +448,10 @@ async function writeAll(fd: number, buffers: Buffer[]): Promise<void> {
   }
 }
 
-async function readTail(fd: number, fileSize: number, want: number): Promise<Buffer> {
+async function readTail(io: SmallIo, fd: number, fileSize: number, want: number): Promise<Buffer> {
   const len = Math.min(fileSize, Math.max(want, FOOTER_SIZE))
   const buf = Buffer.allocUnsafe(len)
-  const bytesRead = await readFd(fd, buf, len, fileSize - len)
+  const bytesRead = await io.read(fd, buf, len, fileSize - len)
   return buf.subarray(0, bytesRead)
 }
 

@@ -12,9 +12,9 @@ async function tempDevices(t: { teardown(fn: () => Promise<void>): void }): Prom
   return dir
 }
 
-diskFileCompliance(t, async () => {
+for (const syncMetadataIo of [true, false]) t.test(`compliance, ${syncMetadataIo ? 'inline' : 'threadpool'} metadata I/O`, async (t) => diskFileCompliance(t, async () => {
   const devices = await tempDevices(t)
-  const manager = new FsDiskFileManager({ devices, secrets: { prefix: 'p', suffix: 's' } })
+  const manager = new FsDiskFileManager({ devices, secrets: { prefix: 'p', suffix: 's' }, syncMetadataIo })
   return {
     manager,
     corruptData: async (name, how) => {
@@ -33,7 +33,7 @@ diskFileCompliance(t, async () => {
     },
     quarantinedCount: async () => (await readdir(join(devices, 'sda', 'quarantined', 'objects')).catch(() => [])).length,
   }
-})
+}))
 
 t.test('the layout on disk is Swift\'s and tmp is left empty', async (t) => {
   const devices = await tempDevices(t)
