@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { parseIni } from '../common/config/ini.ts'
+import { MIDDLEWARE_REGISTRY } from '../proxy/middleware/registry.ts'
 import type { Layout, NodeLayout } from './layout.ts'
 import { LayoutError, STORAGE_IP, isLoopback } from './layout.ts'
 
@@ -39,6 +40,13 @@ function writeAtomic(path: string, text: string): void {
 
 const secret = () => randomBytes(16).toString('hex')
 
+/** The all-in-one's pipeline: Swift's SAIO order, minus filters this checkout does not have yet. */
+export function allInOnePipeline(): string[] {
+  const wanted = ['catch_errors', 'healthcheck', 'proxy-logging', 's3api', 'tempauth', 'cors', 'proxy-logging']
+  const known = new Set(MIDDLEWARE_REGISTRY.map((f) => f.name))
+  return [...wanted.filter((name) => known.has(name)), 'proxy-server']
+}
+
 export function swiftConfText(): string {
   return [
     '# Written by `tern start`. Every node of a cluster must share these secrets: changing them',
@@ -62,7 +70,7 @@ export function proxyConfText(layout: Layout): string {
     'log_level = info',
     '',
     '[pipeline:main]',
-    'pipeline = catch_errors healthcheck proxy-logging tempauth cors proxy-logging proxy-server',
+    `pipeline = ${allInOnePipeline().join(' ')}`,
     '',
     '[app:proxy-server]',
     'account_autocreate = true',

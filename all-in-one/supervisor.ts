@@ -24,7 +24,8 @@ export interface ProcessSpec {
   args: string[]
   /** The address it must accept connections on once ready. */
   host: string
-  port: number
+  /** Every port it serves; ready once all accept connections. */
+  ports: number[]
   env?: NodeJS.ProcessEnv
 }
 
@@ -82,7 +83,7 @@ export class Supervisor extends EventEmitter<{ exit: [RunningProcess, number | n
   }
 
   /** Starts one process and resolves once it accepts connections on its port. */
-  async start(spec: ProcessSpec, readyTimeoutMs = 30_000): Promise<RunningProcess> {
+  async start(spec: ProcessSpec, readyTimeoutMs = 120_000): Promise<RunningProcess> {
     const logPath = join(this.logDir, `${spec.name}.log`)
     const fd = openSync(logPath, 'a')
     let child: ChildProcess
@@ -112,8 +113,9 @@ export class Supervisor extends EventEmitter<{ exit: [RunningProcess, number | n
       if (running.exited) {
         throw new SupervisorError('ERR_CHILD_EXITED', `${spec.name} exited before it was ready (exit code ${running.child.exitCode}); see ${running.logPath}`)
       }
-      if (await tryConnect(spec.host, spec.port)) return
-      if (Date.now() > deadline) throw new SupervisorError('ERR_CHILD_NOT_READY', `${spec.name} did not listen on ${spec.host}:${spec.port} within ${timeoutMs / 1000}s; see ${running.logPath}`)
+      const up = await Promise.all(spec.ports.map((port) => tryConnect(spec.host, port)))
+      if (up.every(Boolean)) return
+      if (Date.now() > deadline) throw new SupervisorError('ERR_CHILD_NOT_READY', `${spec.name} did not listen on ${spec.host}:${spec.ports.join(',')} within ${timeoutMs / 1000}s; see ${running.logPath}`)
       // The child is still starting; its port is the only signal a foreign server gives.
       await new Promise((r) => setTimeout(r, delay))
       delay = Math.min(delay * 2, 250)

@@ -1,6 +1,6 @@
-// `tern all-in-one-server <proxy|object|container|account> <conf>`: one server in the
-// foreground, for `tern start` to run as a child when this checkout has no dedicated
-// `tern <type>-server` command yet (those, when present, are preferred). SIGTERM/SIGINT stop it.
+// `tern all-in-one-server <proxy|object|container|account|node> <conf>`: one server (or, for
+// "node", a storage node's three servers) in the foreground, as `tern start` runs its
+// children. SIGTERM/SIGINT stop it.
 import { once } from 'node:events'
 import type http from 'node:http'
 import { createLogger } from '../../common/logger.ts'
@@ -12,7 +12,7 @@ import { createObjectServer } from '../../object/server.ts'
 import { loadProxyConfig } from '../../proxy/config.ts'
 import { createProxyServer } from '../../proxy/server.ts'
 
-const USAGE = 'usage: tern all-in-one-server <proxy|object|container|account> <conf>'
+const USAGE = 'usage: tern all-in-one-server <proxy|object|container|account|node> <conf>\n\n"node" serves the object, container and account servers of one storage node from one process.'
 
 const stopSignal = () =>
   new Promise<void>((resolve) => {
@@ -37,26 +37,12 @@ export async function run(argv: string[]): Promise<number> {
       await proxy.close()
       return 0
     }
-    if (type === 'object') {
-      const config = await loadObjectServerConfig(conf)
-      const logger = createLogger({ stream: process.stdout, level: config.logLevel, bindings: { server: 'object-server', pid: process.pid } })
-      const server: http.Server = createObjectServer(config, logger)
-      server.listen(config.bindPort, config.bindIp)
-      await once(server, 'listening')
-      logger.info('listening', { ip: config.bindIp, port: config.bindPort })
+    const kinds = type === 'node' ? (['object', 'container', 'account'] as const) : type === 'object' || type === 'container' || type === 'account' ? ([type] as const) : []
+    if (kinds.length) {
+      const stops: (() => Promise<void>)[] = []
+      for (const kind of kinds) stops.push(await startStorageServer(kind, conf))
       await stopSignal()
-      server.close()
-      server.closeAllConnections()
-      return 0
-    }
-    if (type === 'container' || type === 'account') {
-      const config = await loadDbServerConfig(conf, type)
-      const logger = createLogger({ stream: process.stdout, level: config.logLevel, bindings: { server: `${type}-server`, pid: process.pid } })
-      const db = type === 'container' ? createContainerServer(config, logger) : createAccountServer(config, logger)
-      const port = await db.listen()
-      logger.info('listening', { ip: config.bindIp, port })
-      await stopSignal()
-      await db.close()
+      await Promise.all(stops.map((stop) => stop()))
       return 0
     }
   } catch (err) {
@@ -65,4 +51,26 @@ export async function run(argv: string[]): Promise<number> {
   }
   console.error(USAGE)
   return 2
+}
+
+/** Starts one storage server from the node's config; resolves to its stop function. */
+async function startStorageServer(kind: 'object' | 'container' | 'account', conf: string): Promise<() => Promise<void>> {
+  if (kind === 'object') {
+    const config = await loadObjectServerConfig(conf)
+    const logger = createLogger({ stream: process.stdout, level: config.logLevel, bindings: { server: 'object-server', pid: process.pid } })
+    const server: http.Server = createObjectServer(config, logger)
+    server.listen(config.bindPort, config.bindIp)
+    await once(server, 'listening')
+    logger.info('listening', { ip: config.bindIp, port: config.bindPort })
+    return async () => {
+      server.close()
+      server.closeAllConnections()
+    }
+  }
+  const config = await loadDbServerConfig(conf, kind)
+  const logger = createLogger({ stream: process.stdout, level: config.logLevel, bindings: { server: `${kind}-server`, pid: process.pid } })
+  const db = kind === 'container' ? createContainerServer(config, logger) : createAccountServer(config, logger)
+  const port = await db.listen()
+  logger.info('listening', { ip: config.bindIp, port })
+  return () => db.close()
 }

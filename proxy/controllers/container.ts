@@ -3,6 +3,7 @@
 // replicas with a quorum, PUT and DELETE telling each container server which account
 // servers to update (X-Account-Host/-Partition/-Device). A PUT into a missing account creates
 // it first when account_autocreate is on.
+import { cleanContainerAclHeaders } from '../middleware/acl.ts'
 import type { OutgoingHttpHeaders } from 'node:http'
 import { checkListingLimit, checkMetadata } from '../../common/constraints-check.ts'
 import { HttpError } from '../../common/http/errors.ts'
@@ -77,6 +78,8 @@ export async function handleContainer(app: ProxyApp, ctx: ProxyContext, account:
     const metaError = checkMetadata(ctx.req.headers, 'container', c)
     if (metaError) throw metaError
   }
+  // Swift's clean_acls: X-Container-Read/-Write normalised, a malformed one answers 400.
+  const cleanedAcls = method === 'PUT' || method === 'POST' ? cleanContainerAclHeaders(ctx.req.headers) : {}
   const policyHeaders = method === 'PUT' ? checkPolicy(ctx) : {}
 
   if (!(await accountExists(app, ctx, account, method === 'PUT'))) throw new HttpError(404)
@@ -88,7 +91,7 @@ export async function handleContainer(app: ProxyApp, ctx: ProxyContext, account:
   }
 
   const target = containerTarget(app, account, container)
-  const common = baseBackendHeaders(ctx, { ...transferHeaders(ctx, 'container'), ...policyHeaders, 'X-Timestamp': Timestamp.now().internal })
+  const common = baseBackendHeaders(ctx, { ...transferHeaders(ctx, 'container'), ...(ctx.state.swiftOwner === false ? {} : cleanedAcls), ...policyHeaders, 'X-Timestamp': Timestamp.now().internal })
   let headersFor: (i: number) => OutgoingHttpHeaders = () => common
   if (method === 'PUT' || method === 'DELETE') {
     const acct = accountTarget(app, account)
