@@ -6,7 +6,7 @@ import { BrokerBase, compareTs, maxTs } from '../common/db/broker-base.ts'
 import type { BaseInfo } from '../common/db/broker-base.ts'
 import type { KvStore } from '../common/db/kv-store.ts'
 import { KEY_LIST, KEY_ROW, dbKey, seqKey } from '../common/db/keys.ts'
-import { decodeRecord, encodeRecord } from '../common/db/records.ts'
+import { decodeRecord, decodeTextFields, encodeRecord, encodeTextRecord } from '../common/db/records.ts'
 import { walkListing } from '../common/db/listing-walk.ts'
 import type { ListingParams } from '../common/db/listing-walk.ts'
 
@@ -45,7 +45,6 @@ export interface ContainerListingEntry {
 }
 
 type StoredRow = [seq: number, put: string, del: string, objects: number, bytes: number, deleted: 0 | 1, policy: number]
-type StoredEntry = [objects: number, bytes: number, put: string]
 
 export class AccountBroker extends BrokerBase<AccountInfo> {
   protected readonly what = 'account'
@@ -118,7 +117,7 @@ export class AccountBroker extends BrokerBase<AccountInfo> {
       batch.put(dbKey(KEY_ROW, this.dbId, ident), encodeRecord(ROW_FORMAT, rec))
       const listKey = dbKey(KEY_LIST, this.dbId, ident)
       if (row.deleted) batch.del(listKey)
-      else batch.put(listKey, encodeRecord(LISTING_FORMAT, [row.objectCount, row.bytesUsed, row.putTimestamp] satisfies StoredEntry))
+      else batch.put(listKey, encodeTextRecord(name, LISTING_FORMAT, [row.objectCount, row.bytesUsed, row.putTimestamp]))
       adjustStats(info, old, -1)
       adjustStats(info, row, +1)
     }
@@ -140,11 +139,11 @@ export class AccountBroker extends BrokerBase<AccountInfo> {
   /** A listing page of live containers (Swift's list_containers_iter). */
   listContainers(params: ListingParams): (ContainerListingEntry | { subdir: string })[] {
     const base = dbKey(KEY_LIST, this.dbId)
-    const items = walkListing({ base, open: (range) => this.store.cursor(range, Math.min(params.limit + 1, 1000)) }, { ...params, path: undefined })
+    const items = walkListing({ base, open: (range) => this.store.textCursor(range, Math.min(params.limit + 1, 2000)) }, { ...params, path: undefined })
     return items.map((item) => {
       if (item.kind === 'subdir') return { subdir: item.name }
-      const [objectCount, bytesUsed, putTimestamp] = decodeRecord<StoredEntry>(item.value, LISTING_FORMAT, 'account listing entry')
-      return { name: item.name, objectCount, bytesUsed, putTimestamp }
+      const [, objectCount, bytesUsed, putTimestamp] = decodeTextFields(item.value, LISTING_FORMAT, 'account listing entry')
+      return { name: item.name, objectCount: Number(objectCount), bytesUsed: Number(bytesUsed), putTimestamp: putTimestamp! }
     })
   }
 }

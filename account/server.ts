@@ -8,7 +8,7 @@ import type { StorageApp, StorageRequest } from '../common/storage-server.ts'
 import { HttpError } from '../common/http/errors.ts'
 import { defaultBody } from '../common/http/status.ts'
 import { getParam, header, isSysOrUserMeta, listingLimit, partitionNumber, requireTimestamp, splitBackendPath, titleCaseHeader } from '../common/http/backend-params.ts'
-import { getListingContentType, renderListing } from '../common/listing-format.ts'
+import { getListingContentType, listingIsoformat, renderListing } from '../common/listing-format.ts'
 import type { ContainerListingRecord, Subdir } from '../common/listing-format.ts'
 import { DeviceDatabases } from '../common/db/device-dbs.ts'
 import type { Metadata } from '../common/db/broker-base.ts'
@@ -163,7 +163,7 @@ export function createAccountServer(config: DbServerConfig, logger: Logger): DbS
       const broker = await brokerFor(device, account)
       if (broker.isDeleted()) throw notFound(broker)
       const listing: (ContainerListingRecord | Subdir)[] = broker.listContainers(params).map((e) =>
-        'subdir' in e ? e : { name: e.name, count: e.objectCount, bytes: e.bytesUsed, last_modified: Timestamp.parse(e.putTimestamp).isoformat },
+        'subdir' in e ? e : { name: e.name, count: e.objectCount, bytes: e.bytesUsed, last_modified: listingIsoformat(e.putTimestamp) },
       )
       const headers = { ...infoHeaders(broker), 'Content-Type': `${contentType}; charset=utf-8` }
       const isText = !contentType.endsWith('/xml') && !contentType.endsWith('/json')

@@ -7,7 +7,7 @@ import { BrokerBase, compareTs } from '../common/db/broker-base.ts'
 import type { BaseInfo } from '../common/db/broker-base.ts'
 import type { KvBatch, KvStore } from '../common/db/kv-store.ts'
 import { KEY_LIST, KEY_ROW, dbKey, seqKey, u32 } from '../common/db/keys.ts'
-import { decodeRecord, encodeRecord } from '../common/db/records.ts'
+import { decodeRecord, decodeTextFields, encodeRecord, encodeTextRecord } from '../common/db/records.ts'
 import { walkListing } from '../common/db/listing-walk.ts'
 import type { ListingParams } from '../common/db/listing-walk.ts'
 import { extractSwiftBytes } from './content-type.ts'
@@ -58,7 +58,6 @@ export interface ObjectListingEntry {
 }
 
 type StoredRow = [seq: number, createdAt: string, ctype: string | null, meta: string | null, size: number, contentType: string, etag: string, deleted: 0 | 1]
-type StoredEntry = [lastModified: string, size: number, contentType: string, etag: string]
 
 function rowIdent(name: string, policy: number): Buffer {
   return Buffer.concat([Buffer.from(name, 'utf8'), Buffer.from([0]), u32(policy)])
@@ -196,8 +195,7 @@ export class ContainerBroker extends BrokerBase<ContainerInfo> {
     if (row.deleted) {
       if (old && !old.deleted) batch.del(listKey)
     } else {
-      const entry: StoredEntry = [row.metaTimestamp, row.size, row.contentType, row.etag]
-      batch.put(listKey, encodeRecord(LISTING_FORMAT, entry))
+      batch.put(listKey, encodeTextRecord(row.name, LISTING_FORMAT, [row.metaTimestamp, row.size, row.contentType, row.etag]))
     }
   }
 
@@ -227,11 +225,11 @@ export class ContainerBroker extends BrokerBase<ContainerInfo> {
   /** A listing page of live objects of one policy (Swift's list_objects_iter). */
   listObjects(params: ListingParams, storagePolicyIndex: number): (ObjectListingEntry | { subdir: string })[] {
     const base = dbKey(KEY_LIST, this.dbId, u32(storagePolicyIndex))
-    const items = walkListing({ base, open: (range) => this.store.cursor(range, Math.min(params.limit + 1, 1000)) }, params)
+    const items = walkListing({ base, open: (range) => this.store.textCursor(range, Math.min(params.limit + 1, 2000)) }, params)
     return items.map((item) => {
       if (item.kind === 'subdir') return { subdir: item.name }
-      const [lastModified, size, contentType, etag] = decodeRecord<StoredEntry>(item.value, LISTING_FORMAT, 'container listing entry')
-      return { name: item.name, lastModified, size, contentType, etag }
+      const [, lastModified, size, contentType, etag] = decodeTextFields(item.value, LISTING_FORMAT, 'container listing entry')
+      return { name: item.name, lastModified: lastModified!, size: Number(size), contentType: contentType!, etag: etag! }
     })
   }
 }

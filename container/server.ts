@@ -10,7 +10,7 @@ import type { StorageApp, StorageRequest } from '../common/storage-server.ts'
 import { HttpError } from '../common/http/errors.ts'
 import { defaultBody } from '../common/http/status.ts'
 import { getParam, header, isSysOrUserMeta, listingLimit, partitionNumber, requireTimestamp, splitBackendPath, titleCaseHeader } from '../common/http/backend-params.ts'
-import { getListingContentType, renderListing } from '../common/listing-format.ts'
+import { getListingContentType, listingIsoformat, renderListing } from '../common/listing-format.ts'
 import type { ObjectListingRecord, Subdir } from '../common/listing-format.ts'
 import { DeviceDatabases } from '../common/db/device-dbs.ts'
 import { DbError, ZERO_TIMESTAMP } from '../common/db/broker-base.ts'
@@ -72,7 +72,7 @@ function listingRecord(entry: ReturnType<ContainerBroker['listObjects']>[number]
   const [contentType, swiftBytes] = extractSwiftBytes(entry.contentType)
   let bytes = entry.size
   if (swiftBytes !== undefined && /^\s*[+-]?\d+\s*$/.test(swiftBytes)) bytes = Number(swiftBytes)
-  return { bytes, hash: entry.etag, name: entry.name, content_type: contentType, last_modified: Timestamp.parse(entry.lastModified).isoformat }
+  return { bytes, hash: entry.etag, name: entry.name, content_type: contentType, last_modified: listingIsoformat(entry.lastModified) }
 }
 
 export function createContainerServer(config: DbServerConfig, logger: Logger): DbServer {

@@ -5,7 +5,8 @@
 //   01 <id>                      info: status timestamps, stats, next row sequence
 //   02 <id>                      metadata: { key: [value, timestamp] }
 //   03 <id> <ident>              a row (object or container row), tombstones included
-//   04 <id> <listing key>        the listing entry of a live row (no tombstones in this range)
+//   04 <id> <listing key>        the listing entry of a live row (no tombstones in this range),
+//                                as text that starts with the row's name (records.ts)
 //   05 <id> <seq:u64be>          sequence index: seq -> ident, for "rows since N"
 //   06 <partition:u32be> <id>    which databases a partition holds (replication)
 //

@@ -32,8 +32,9 @@ export interface ListingParams {
   reverse?: boolean | undefined
 }
 
+/** A listing entry's text: the row's name, a NUL, then whatever the source stores. */
 export interface ListingCursor {
-  next(): [Buffer, Buffer] | undefined
+  next(): string | undefined
   seek(target: Buffer): void
   close(): void
 }
@@ -44,7 +45,8 @@ export interface ListingSource {
   open(range: { gt?: Buffer; gte?: Buffer; lt?: Buffer; reverse: boolean }): ListingCursor
 }
 
-export type ListingItem = { kind: 'row'; name: string; value: Buffer } | { kind: 'subdir'; name: string }
+/** `value` is the entry's text after the name and its NUL. */
+export type ListingItem = { kind: 'row'; name: string; value: string } | { kind: 'subdir'; name: string }
 
 export function walkListing(source: ListingSource, params: ListingParams): ListingItem[] {
   const key = (name: string) => Buffer.concat([source.base, Buffer.from(name, 'utf8')])
@@ -76,22 +78,23 @@ export function walkListing(source: ListingSource, params: ListingParams): Listi
   const out: ListingItem[] = []
   if (limit <= 0) return out
   const cursor = source.open(range)
-  const baseLength = source.base.length
   // After a skip, the next query is "name > X" (forward path mode, reverse): a row equal to
   // X must be passed over.
   let skipEqual: string | undefined
   try {
     while (out.length < limit) {
-      const entry = cursor.next()
-      if (!entry) break
-      const name = entry[0].subarray(baseLength).toString('utf8')
+      const text = cursor.next()
+      if (text === undefined) break
+      const nul = text.indexOf('\0')
+      const name = text.slice(0, nul)
+      const value = text.slice(nul + 1)
       if (skipEqual !== undefined) {
         const equal = name === skipEqual
         skipEqual = undefined
         if (equal) continue
       }
       if (prefix === undefined || !delimiter) {
-        out.push({ kind: 'row', name, value: entry[1] })
+        out.push({ kind: 'row', name, value })
         continue
       }
       const end = name.indexOf(delimiter, prefix.length)
@@ -107,7 +110,7 @@ export function walkListing(source: ListingSource, params: ListingParams): Listi
         skipTo(name, end, delimiter, true)
         continue
       }
-      out.push({ kind: 'row', name, value: entry[1] })
+      out.push({ kind: 'row', name, value })
     }
   } finally {
     cursor.close()

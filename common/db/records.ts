@@ -22,3 +22,18 @@ export function decodeRecord<T>(buf: Buffer, knownVersion: number, what: string)
   if (version !== knownVersion) throw new RecordFormatError(`${what}: unknown record format version ${version}`)
   return packr.unpack(buf.subarray(1)) as T
 }
+
+/**
+ * Listing entries are text, read without their keys (kv-store.ts KvTextCursor):
+ * `<name> NUL <version> NUL <field> NUL <field> ...`. Names and header values never hold NUL.
+ */
+export function encodeTextRecord(name: string, version: number, fields: readonly (string | number)[]): Buffer {
+  return Buffer.from(`${name}\0${version}\0${fields.join('\0')}`, 'utf8')
+}
+
+/** The fields of a text record's value (the part after the name), checking the version. */
+export function decodeTextFields(value: string, knownVersion: number, what: string): string[] {
+  const fields = value.split('\0')
+  if (fields[0] !== String(knownVersion)) throw new RecordFormatError(`${what}: unknown record format version ${fields[0]}`)
+  return fields
+}
