@@ -67,7 +67,7 @@ async function freePort(): Promise<number> {
 }
 
 async function waitUp(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000
+  const deadline = Date.now() + 120_000
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
     const ok = await new Promise<boolean>((resolve) => {

@@ -143,3 +143,29 @@ t.test('a corrupted large object: the stream is cut before the end, then quarant
   t.equal((await readdir(join(s.devices, 'sda', 'quarantined', 'objects'))).length, 1)
   await rm(join(s.devices, 'sda', 'quarantined'), { recursive: true })
 })
+
+t.test('Expect: 100-continue is answered only after the checks pass', async (t) => {
+  const s = await startObjectServer(t)
+  const put = (ts: string, body: string) =>
+    new Promise<{ continued: boolean; status: number }>((resolve, reject) => {
+      let continued = false
+      const req = http.request({
+        host: '127.0.0.1', port: s.port, method: 'PUT', path: '/sda/5/a/c/expect', agent: false,
+        headers: { 'X-Timestamp': ts, 'Content-Type': 'a/b', 'Content-Length': body.length, Expect: '100-continue' },
+      }, (res) => {
+        res.resume()
+        res.on('end', () => resolve({ continued, status: res.statusCode ?? 0 }))
+      })
+      req.on('continue', () => {
+        continued = true
+        req.end(body)
+      })
+      req.on('error', reject)
+      req.flushHeaders()
+    })
+  const newer = nextTimestamp()
+  const first = await put(newer.internal, 'hello')
+  t.same(first, { continued: true, status: 201 })
+  const stale = await put('0000000001.00000', 'old')
+  t.same(stale, { continued: false, status: 409 }, 'a refused PUT never asks for its body')
+})
