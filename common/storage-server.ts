@@ -77,7 +77,7 @@ async function serve(app: StorageApp, logger: Logger, req: IncomingMessage, res:
     const done = () => {
       log.info('request', {
         server: app.name,
-        remote: req.socket.remoteAddress,
+        remote: req.socket?.remoteAddress,
         method: req.method,
         path: rawUrl,
         status: res.statusCode,

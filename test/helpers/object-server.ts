@@ -31,9 +31,12 @@ interface Teardown {
   teardown(fn: () => Promise<void> | void): void
 }
 
-export async function startObjectServer(t: Teardown, extraConf = '', deviceNames = ['sda']): Promise<TestObjectServer> {
+export async function startObjectServer(
+  t: Teardown, extraConf = '', deviceNames = ['sda'], prepare?: (devices: string) => Promise<void>,
+): Promise<TestObjectServer> {
   const devices = await mkdtemp(join(tmpdir(), 'tern-objsrv-'))
   for (const d of deviceNames) await mkdir(join(devices, d))
+  await prepare?.(devices)
   const conf = `[DEFAULT]\ndevices = ${devices}\nmount_check = false\n[app:object-server]\nfallocate_reserve = 0\n${extraConf}\n`
   const config = parseObjectServerConfig(parseIni(conf), SECRETS)
   const lines: Record<string, unknown>[] = []
