@@ -66,7 +66,7 @@ export interface ProxyConfig {
   readonly ini: IniFile
 }
 
-const DEFAULT_PIPELINE = 'catch_errors healthcheck proxy-logging tempauth proxy-logging proxy-server'
+const DEFAULT_PIPELINE = 'catch_errors healthcheck proxy-logging s3api tempauth proxy-logging proxy-server'
 
 function num(section: IniSection, key: string, fallback: number, opts: { min?: number; integer?: boolean } = {}): number {
   const raw = section[key]

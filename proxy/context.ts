@@ -47,6 +47,11 @@ export interface ProxyState {
   swiftOwner?: boolean | undefined
   /** Swift's reseller_request: the caller is a reseller admin. */
   resellerRequest?: boolean | undefined
+  /**
+   * Set on middleware's internal subrequests (s3api) that store their own state in system
+   * metadata: the gatekeeper's outbound rule then leaves X-*-Sysmeta-* on the answer.
+   */
+  keepSysmeta?: boolean | undefined
 }
 
 export type ProxyContext = Koa.ParameterizedContext<ProxyState>

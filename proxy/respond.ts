@@ -23,16 +23,16 @@ export const OWNER_HEADERS = new Set([
   'x-account-access-control',
 ])
 
-function hidden(name: string, hideOwner: boolean): boolean {
+function hidden(name: string, hideOwner: boolean, keepSysmeta = false): boolean {
   if (HOP_BY_HOP.has(name)) return true
-  if (name.startsWith('x-backend-') || name.includes('-sysmeta-')) return true
+  if (name.startsWith('x-backend-') || (name.includes('-sysmeta-') && !keepSysmeta)) return true
   return hideOwner && OWNER_HEADERS.has(name)
 }
 
 export function applyBackendHeaders(ctx: ProxyContext, headers: IncomingHttpHeaders, options: { keepLength?: boolean } = {}): void {
   const hideOwner = ctx.state.swiftOwner === false
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || hidden(name, hideOwner)) continue
+    if (value === undefined || hidden(name, hideOwner, ctx.state.keepSysmeta)) continue
     if (name === 'content-length' && !options.keepLength) continue
     if (name === 'x-trans-id' || name === 'x-openstack-request-id') continue
     ctx.set(name, value as string | string[])

@@ -7,5 +7,6 @@ import { corsFactory } from './cors.ts'
 import { healthcheckFactory } from './healthcheck.ts'
 import { proxyLoggingFactory } from './proxy-logging.ts'
 import { tempauthFactory } from './tempauth.ts'
+import { s3apiFactory } from './s3api/index.ts'
 
-export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory]
+export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory]

@@ -6,7 +6,7 @@
 // auth-token.ts), and a new token is issued on every auth request rather than reusing the
 // cached one.
 import { HttpError } from '../../common/http/errors.ts'
-import type { Authorize, AuthorizeTarget, Identity, MiddlewareFactory, ProxyContext, ProxyMiddleware } from '../context.ts'
+import type { Authorize, AuthorizeTarget, Identity, MiddlewareDeps, MiddlewareFactory, ProxyContext, ProxyMiddleware } from '../context.ts'
 import { SignedTokenCodec } from './auth-token.ts'
 import type { TokenResolver } from './auth-token.ts'
 import { decide, deniedResponse } from './tempauth-authorize.ts'
@@ -192,7 +192,38 @@ export function createTempAuth(conf: IniSection, options: TempAuthOptions = {}):
   return new TempAuth(config, options)
 }
 
+/** The TempAuth of each pipeline (keyed by the deps its filters share), for s3api's key lookups. */
+const PIPELINE_TEMPAUTH = new WeakMap<MiddlewareDeps, TempAuth>()
+
+/** What s3api needs to check a signature made with a tempauth user's key (Swift: s3api + tempauth). */
+export interface TempAuthS3Credential {
+  /** The user's key: the S3 secret of access key "account:user". */
+  readonly secret: string
+  /** The account the user's storage URL names (e.g. "AUTH_test"). */
+  readonly account: string
+  readonly identity: Identity
+  /** The authorize callback for requests made as this user. */
+  authorizer(onOwner: () => void): Authorize
+}
+
+/**
+ * The credential of access key `account:user` in the tempauth of the pipeline built with
+ * `deps`; undefined for an unknown user, null when that pipeline has no tempauth.
+ */
+export function lookupTempAuthS3Credential(deps: MiddlewareDeps, accessKey: string): TempAuthS3Credential | undefined | null {
+  const ta = PIPELINE_TEMPAUTH.get(deps)
+  if (!ta) return null
+  const user = ta.config.users.get(accessKey)
+  if (!user) return undefined
+  const identity = identityOf(ta.config, user)
+  return { secret: user.key, account: accountIdOf(user), identity, authorizer: (onOwner) => ta.authorizer(identity, onOwner) }
+}
+
 export const tempauthFactory: MiddlewareFactory = {
   name: 'tempauth',
-  create: (conf, deps) => tempauthMiddleware(createTempAuth(conf, { logger: deps.logger })),
+  create: (conf, deps) => {
+    const ta = createTempAuth(conf, { logger: deps.logger })
+    PIPELINE_TEMPAUTH.set(deps, ta)
+    return tempauthMiddleware(ta)
+  },
 }

@@ -1,0 +1,201 @@
+// The s3api middleware (Swift's swift/common/middleware/s3api): requests signed for S3 (V2 or
+// V4, header or query) are authenticated against tempauth's users, translated into Swift API
+// subrequests in the credential owner's account (buckets are containers, keys are objects)
+// and answered in S3's XML; everything else passes through untouched. Place it before
+// tempauth: `pipeline = ... s3api tempauth ... proxy-server`.
+import type { Readable } from 'node:stream'
+import type { IniSection } from '../../../common/config/ini.ts'
+import type { MiddlewareDeps, MiddlewareFactory, ProxyContext, ProxyMiddleware, ProxyState } from '../../context.ts'
+import { getAcl, putAcl } from './acl.ts'
+import { authenticate, isS3Request, scopeOf } from './auth.ts'
+import type { S3Authenticated } from './auth.ts'
+import { AwsChunkedDecoder, Sha256Check } from './aws-chunked.ts'
+import type { BodyCheck } from './aws-chunked.ts'
+import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets, listObjects } from './bucket.ts'
+import { copyObject } from './copy.ts'
+import { InternalError, InvalidArgument, MethodNotAllowed, MissingContentLength, NotImplemented, S3Error, XAmzContentSHA256Mismatch, renderS3Error } from './errors.ts'
+import { deleteObjects } from './multi-delete.ts'
+import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart } from './multipart.ts'
+import { deleteObject, getObject, putObject } from './object.ts'
+import type { S3Config, S3Request } from './s3-request.ts'
+import { checkBucketName, checkKey, sendXml, swiftError } from './s3-request.ts'
+import { EMPTY_SHA256, STREAMING_PAYLOAD, UNSIGNED_PAYLOAD, queryPairs } from './sigv4.ts'
+import { SwiftClient, downstreamOf } from './swift-client.ts'
+
+export function parseS3Config(conf: IniSection): S3Config {
+  const num = (key: string, fallback: number) => {
+    const raw = conf[key]
+    if (raw === undefined || raw.trim() === '') return fallback
+    const n = Number(raw)
+    if (!Number.isFinite(n) || n < 0) throw new Error(`s3api: ${key} must be a number >= 0, got "${raw}"`)
+    return n
+  }
+  return Object.freeze({
+    location: conf.location ?? 'us-east-1',
+    clockSkewSeconds: num('allowable_clock_skew', 900),
+    storageDomains: Object.freeze((conf.storage_domain ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)),
+    minSegmentSize: num('min_segment_size', 5 * 1024 * 1024),
+    maxMultiDeleteObjects: num('max_multi_delete_objects', 1000),
+    maxUploadPartNumber: num('max_upload_part_num', 10000),
+    dnsCompliantBucketNames: !['false', 'no', '0', 'off'].includes((conf.dns_compliant_bucket_names ?? 'true').toLowerCase()),
+  })
+}
+
+/** Bucket and key of a path-style or virtual-hosted request (undefined when absent). */
+function locate(ctx: ProxyContext, config: S3Config, rawPath: string): { bucket?: string; key?: string; hostBucket?: string } {
+  const host = (ctx.get('Host') || '').replace(/:\d+$/, '').toLowerCase()
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s)
+    } catch {
+      throw new InvalidArgument('Invalid URI encoding')
+    }
+  }
+  for (const domain of config.storageDomains) {
+    if (host.endsWith(`.${domain}`)) {
+      const bucket = host.slice(0, -domain.length - 1)
+      const key = rawPath.length > 1 ? decode(rawPath.slice(1)) : undefined
+      return { bucket, key, hostBucket: bucket }
+    }
+  }
+  const path = rawPath.slice(1)
+  if (!path) return {}
+  const slash = path.indexOf('/')
+  if (slash < 0) return { bucket: decode(path) }
+  const key = path.slice(slash + 1)
+  return { bucket: decode(path.slice(0, slash)), key: key === '' ? undefined : decode(key) }
+}
+
+function requestBody(ctx: ProxyContext, auth: S3Authenticated): { body: Readable; check: BodyCheck | undefined; length: number | null } {
+  const cl = ctx.get('Content-Length')
+  const length = cl === '' ? null : Number(cl)
+  const payload = auth.v4?.parts.payloadHash
+  if (payload === STREAMING_PAYLOAD && auth.v4) {
+    const decoded = Number(ctx.get('x-amz-decoded-content-length'))
+    if (!ctx.get('x-amz-decoded-content-length') || !Number.isSafeInteger(decoded)) throw new MissingContentLength()
+    const v4 = auth.v4
+    const decoder = new AwsChunkedDecoder({ key: v4.key, amzDate: v4.parts.amzDate, scope: scopeOf(v4.parts), seedSignature: v4.parts.signature }, decoded)
+    ctx.req.pipe(decoder)
+    return { body: decoder, check: decoder, length: decoded }
+  }
+  if (payload !== undefined && payload !== UNSIGNED_PAYLOAD && !auth.v4?.parts.presigned) {
+    if (!/^[0-9a-fA-F]{64}$/.test(payload)) throw new InvalidArgument('x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, or a valid sha256 value.', { ArgumentName: 'x-amz-content-sha256', ArgumentValue: payload })
+    if (!length) {
+      if (payload.toLowerCase() !== EMPTY_SHA256 && length === 0) throw new XAmzContentSHA256Mismatch(undefined, { ClientComputedContentSHA256: payload, S3ComputedContentSHA256: EMPTY_SHA256 })
+      if (length === 0) return { body: ctx.req, check: undefined, length }
+    }
+    const check = new Sha256Check(payload)
+    ctx.req.pipe(check)
+    return { body: check, check, length }
+  }
+  return { body: ctx.req, check: undefined, length }
+}
+
+type Handler = (req: S3Request) => Promise<void>
+
+const notImplemented: Handler = () => Promise.reject(new NotImplemented())
+
+const getVersioning: Handler = async (req) => {
+  const res = await req.swift.request({ method: 'HEAD', container: req.bucket })
+  if (res.status !== 204 && res.status !== 200) throw swiftError(req, res)
+  sendXml(req, 200, 'VersioningConfiguration', {})
+}
+
+/** Sub-resources not implemented yet: an honest NotImplemented rather than a wrong answer. */
+const UNSUPPORTED = ['tagging', 'cors', 'lifecycle', 'policy', 'website', 'logging', 'notification', 'versions', 'object-lock', 'encryption', 'replication', 'ownershipControls', 'publicAccessBlock', 'accelerate', 'requestPayment', 'retention', 'legal-hold', 'attributes', 'torrent', 'restore', 'select', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'policyStatus']
+
+function route(req: S3Request): Handler {
+  const { ctx, bucket, key, query } = req
+  const method = ctx.method
+  if (bucket === undefined) {
+    if (method === 'GET') return listBuckets
+    throw new MethodNotAllowed(undefined, { Method: method, ResourceType: 'SERVICE' })
+  }
+  checkBucketName(bucket, req.config)
+  if (key === undefined) {
+    if (query.has('acl')) return method === 'GET' ? getAcl : method === 'PUT' ? putAcl : notImplemented
+    if (query.has('uploads') && method === 'GET') return listMultipartUploads
+    if (query.has('location') && method === 'GET') return getBucketLocation
+    if (query.has('versioning')) return method === 'GET' ? getVersioning : notImplemented
+    if (query.has('delete') && method === 'POST') return deleteObjects
+    if (UNSUPPORTED.some((q) => query.has(q))) return notImplemented
+    if (method === 'GET') return listObjects
+    if (method === 'PUT') return createBucket
+    if (method === 'HEAD') return headBucket
+    if (method === 'DELETE') return deleteBucket
+    throw new MethodNotAllowed(undefined, { Method: method, ResourceType: 'BUCKET' })
+  }
+  checkKey(key)
+  if (query.has('acl')) return method === 'GET' ? getAcl : method === 'PUT' ? putAcl : notImplemented
+  if (query.has('uploads') && method === 'POST') return createMultipartUpload
+  if (query.has('uploadId')) {
+    if (method === 'PUT') return uploadPart
+    if (method === 'POST') return completeMultipartUpload
+    if (method === 'DELETE') return abortMultipartUpload
+    if (method === 'GET') return listParts
+  }
+  if (UNSUPPORTED.some((q) => query.has(q))) return notImplemented
+  if (method === 'PUT') return ctx.get('x-amz-copy-source') ? copyObject : putObject
+  if (method === 'GET' || method === 'HEAD') return getObject
+  if (method === 'DELETE') return deleteObject
+  throw new MethodNotAllowed(undefined, { Method: method, ResourceType: 'OBJECT' })
+}
+
+function answerError(ctx: ProxyContext, err: S3Error, resource: string): void {
+  if (ctx.method === 'HEAD') {
+    // Body first: Koa turns a null body's status into 204.
+    ctx.body = null
+    ctx.status = err.status
+    for (const [k, v] of Object.entries(err.headers)) ctx.set(k, v)
+    ctx.set('Content-Length', '0')
+    return
+  }
+  ctx.status = err.status
+  for (const [k, v] of Object.entries(err.headers)) ctx.set(k, v)
+  ctx.type = 'application/xml'
+  ctx.body = renderS3Error(err, ctx.state.txnId, resource)
+}
+
+export function s3apiMiddleware(config: S3Config, deps: MiddlewareDeps, options: { now?: () => number } = {}): ProxyMiddleware {
+  const now = options.now ?? Date.now
+  const self: ProxyMiddleware = async (ctx, next) => {
+    const url = ctx.req.url ?? '/'
+    const q = url.indexOf('?')
+    const rawPath = q < 0 ? url : url.slice(0, q)
+    const rawQuery = q < 0 ? '' : url.slice(q + 1)
+    if (!isS3Request(ctx.req.headers, rawQuery)) return next()
+    ctx.state.source = 's3api'
+    ctx.set('x-amz-request-id', ctx.state.txnId)
+    try {
+      const where = locate(ctx, config, rawPath)
+      const auth = authenticate(deps, { method: ctx.method, rawPath, rawQuery, headers: ctx.req.headers }, { clockSkewSeconds: config.clockSkewSeconds, region: config.location, now }, where.hostBucket)
+      const credential = auth.credential
+      ctx.state.identity = credential.identity
+      const downstream = downstreamOf(ctx, self)
+      const swift = new SwiftClient(ctx, downstream, credential.account, () => {
+        const state: Partial<ProxyState> = { identity: credential.identity, swiftOwner: false }
+        state.authorize = credential.authorizer(() => {
+          state.swiftOwner = true
+        })
+        return state
+      })
+      const body = requestBody(ctx, auth)
+      const query = new Map(queryPairs(rawQuery))
+      const req: S3Request = {
+        ctx, config, swift, auth, bucket: where.bucket, key: where.key, query, body: body.body, bodyCheck: body.check, contentLength: body.length,
+        owner: { id: credential.identity.user, displayName: credential.identity.user },
+      }
+      await route(req)(req)
+    } catch (err) {
+      if (err instanceof S3Error) return answerError(ctx, err, rawPath)
+      ctx.state.log.error('s3api: unexpected error', { err, method: ctx.method, path: rawPath })
+      answerError(ctx, new InternalError(), rawPath)
+    }
+  }
+  return self
+}
+
+export const s3apiFactory: MiddlewareFactory = {
+  name: 's3api',
+  create: (conf, deps) => s3apiMiddleware(parseS3Config(conf), deps),
+}

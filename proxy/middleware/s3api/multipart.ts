@@ -1,0 +1,216 @@
+// Multipart uploads (Swift's s3api controllers/multi_upload.py): Create, UploadPart,
+// UploadPartCopy, Complete, Abort, ListParts, ListMultipartUploads, over the storage layout
+// of multipart-store.ts.
+import { createHash, randomBytes } from 'node:crypto'
+import { EntityTooSmall, InvalidArgument, InvalidPart, InvalidPartOrder, MalformedXML, NoSuchBucket, NoSuchUpload, PreconditionFailed } from './errors.ts'
+import type { S3Request } from './s3-request.ts'
+import { quoteEtag, s3ListingTime, s3TimeOfHttpDate, sendEmpty, sendXml, swiftError, unquoteEtag } from './s3-request.ts'
+import { readXmlBody } from './s3-request.ts'
+import { objectWriteHeaders, s3Etag } from './object-headers.ts'
+import { throwBodyFailure } from './object.ts'
+import { copySourceRange, openCopySource, resolveCopySource } from './copy.ts'
+import type { Manifest } from './multipart-store.ts'
+import {
+  ETAG_SYSMETA, MANIFEST_FORMAT, MPU_SYSMETA, SIZE_SYSMETA, UPLOAD_ID_SYSMETA, deleteSegments, isManifest, listSegments, parseManifest, partName,
+  segmentsContainer, uploadMarkerName,
+} from './multipart-store.ts'
+import { listOf, textOf } from './xml.ts'
+
+const UPLOAD_ID = /^[A-Za-z0-9_-]{32}$/
+
+function uploadIdOf(req: S3Request): string {
+  const id = req.query.get('uploadId') ?? ''
+  if (!UPLOAD_ID.test(id)) throw new NoSuchUpload(undefined, { UploadId: id })
+  return id
+}
+
+/** The upload's marker object (its metadata is the final object's), or NoSuchUpload. */
+async function uploadMarker(req: S3Request, uploadId: string): Promise<Record<string, string>> {
+  const res = await req.swift.request({ method: 'HEAD', container: segmentsContainer(req.bucket as string), object: uploadMarkerName(req.key as string, uploadId) })
+  res.discard()
+  if (res.status === 200) return res.headers
+  if (res.status === 404) throw new NoSuchUpload(undefined, { UploadId: uploadId })
+  throw swiftError(req, res)
+}
+
+export async function createMultipartUpload(req: S3Request): Promise<void> {
+  const bucket = req.bucket as string
+  const headers = objectWriteHeaders(req)
+  delete headers.etag
+  const head = await req.swift.request({ method: 'HEAD', container: bucket })
+  head.discard()
+  if (head.status === 404) throw new NoSuchBucket(undefined, { BucketName: bucket })
+  if (head.status !== 204 && head.status !== 200) throw swiftError(req, head)
+  const seg = await req.swift.request({ method: 'PUT', container: segmentsContainer(bucket) })
+  seg.discard()
+  if (seg.status !== 201 && seg.status !== 202) throw swiftError(req, seg)
+  const uploadId = randomBytes(24).toString('base64url')
+  const res = await req.swift.request({ method: 'PUT', container: segmentsContainer(bucket), object: uploadMarkerName(req.key as string, uploadId), headers, body: Buffer.alloc(0) })
+  res.discard()
+  if (res.status !== 201) throw swiftError(req, res)
+  sendXml(req, 200, 'InitiateMultipartUploadResult', { Bucket: bucket, Key: req.key, UploadId: uploadId })
+}
+
+function partNumberOf(req: S3Request): number {
+  const raw = req.query.get('partNumber') ?? ''
+  const n = Number(raw)
+  if (!/^\d+$/.test(raw) || n < 1 || n > req.config.maxUploadPartNumber) throw new InvalidArgument(`Part number must be an integer between 1 and ${req.config.maxUploadPartNumber}, inclusive`, { ArgumentName: 'partNumber', ArgumentValue: raw })
+  return n
+}
+
+export async function uploadPart(req: S3Request): Promise<void> {
+  const uploadId = uploadIdOf(req)
+  const part = partNumberOf(req)
+  await uploadMarker(req, uploadId)
+  const target = { container: segmentsContainer(req.bucket as string), object: partName(req.key as string, uploadId, part) }
+  if (req.ctx.get('x-amz-copy-source')) {
+    const src = await resolveCopySource(req)
+    const { stream, length } = await openCopySource(req, src, copySourceRange(req, src))
+    const res = await req.swift.request({ method: 'PUT', ...target, headers: { 'content-length': String(length) }, body: stream })
+    res.discard()
+    if (res.status !== 201) throw swiftError(req, res)
+    return sendXml(req, 200, 'CopyPartResult', { LastModified: s3TimeOfHttpDate(res.headers['last-modified']), ETag: s3Etag(res.headers) })
+  }
+  const headers: Record<string, string> = {}
+  if (req.contentLength !== null) headers['content-length'] = String(req.contentLength)
+  else headers['transfer-encoding'] = 'chunked'
+  const md5 = objectWriteHeaders(req).etag
+  if (md5) headers.etag = md5
+  const res = await req.swift.request({ method: 'PUT', ...target, headers, body: req.body })
+  throwBodyFailure(req)
+  res.discard()
+  if (res.status !== 201) throw swiftError(req, res, () => new NoSuchUpload(undefined, { UploadId: uploadId }))
+  req.ctx.set('ETag', s3Etag(res.headers))
+  sendEmpty(req, 200)
+}
+
+/** The upload's parts by number (the marker and foreign names skipped). */
+async function uploadedParts(req: S3Request, uploadId: string): Promise<Map<number, { name: string; bytes: number; hash: string; last_modified: string }>> {
+  const prefix = `${uploadMarkerName(req.key as string, uploadId)}/`
+  const parts = new Map<number, { name: string; bytes: number; hash: string; last_modified: string }>()
+  for (const entry of await listSegments(req.swift, req.bucket as string, prefix)) {
+    const rest = entry.name.slice(prefix.length)
+    if (/^[1-9]\d*$/.test(rest)) parts.set(Number(rest), entry)
+  }
+  return parts
+}
+
+export async function completeMultipartUpload(req: S3Request): Promise<void> {
+  const uploadId = uploadIdOf(req)
+  const marker = await uploadMarker(req, uploadId)
+  const doc = await readXmlBody(req)
+  const listed = listOf(doc.CompleteMultipartUpload, 'Part')
+  if (!doc.CompleteMultipartUpload || listed.length === 0) throw new MalformedXML()
+  const uploaded = await uploadedParts(req, uploadId)
+  const chosen: Manifest['parts'] = []
+  const md5s: Buffer[] = []
+  let previous = 0
+  let size = 0
+  for (const [i, item] of listed.entries()) {
+    const number = Number(textOf(item, 'PartNumber'))
+    const etag = unquoteEtag(textOf(item, 'ETag') ?? '')
+    if (!Number.isInteger(number) || number < 1) throw new MalformedXML()
+    if (number <= previous) throw new InvalidPartOrder(undefined, { UploadId: uploadId })
+    previous = number
+    const part = uploaded.get(number)
+    if (!part || part.hash !== etag) throw new InvalidPart(undefined, { UploadId: uploadId, PartNumber: String(number), ETag: etag })
+    if (i < listed.length - 1 && part.bytes < req.config.minSegmentSize) {
+      throw new EntityTooSmall(undefined, { UploadId: uploadId, PartNumber: String(number), ProposedSize: String(part.bytes), MinSizeAllowed: String(req.config.minSegmentSize), ETag: etag })
+    }
+    chosen.push({ name: part.name, etag: part.hash, bytes: part.bytes })
+    md5s.push(Buffer.from(part.hash, 'hex'))
+    size += part.bytes
+  }
+  const etag = `${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${chosen.length}`
+  const manifest: Manifest = { v: MANIFEST_FORMAT, bucket: req.bucket as string, etag, size, parts: chosen }
+  const headers: Record<string, string> = {
+    [MPU_SYSMETA]: String(MANIFEST_FORMAT),
+    [ETAG_SYSMETA]: etag,
+    [SIZE_SYSMETA]: String(size),
+    [UPLOAD_ID_SYSMETA]: uploadId,
+    'x-object-sysmeta-container-update-override-etag': etag,
+    'x-object-sysmeta-container-update-override-size': String(size),
+  }
+  for (const [k, v] of Object.entries(marker)) {
+    if (k.startsWith('x-object-meta-') || k.startsWith('x-object-sysmeta-s3api-') || ['content-type', 'cache-control', 'expires', 'content-disposition', 'content-encoding', 'content-language'].includes(k)) headers[k] ??= v
+  }
+  // An overwritten multipart object's segments would leak: note them to delete after.
+  const previousObject = await req.swift.request({ method: 'GET', container: req.bucket, object: req.key })
+  let replaced: Manifest | undefined
+  if (previousObject.status === 200 && isManifest(previousObject.headers)) replaced = parseManifest(await previousObject.text())
+  else previousObject.discard()
+  const ifNoneMatch = req.ctx.get('If-None-Match')
+  if (ifNoneMatch === '*' && previousObject.status === 200) throw new PreconditionFailed(undefined, { Condition: 'If-None-Match' })
+  const ifMatch = req.ctx.get('If-Match')
+  if (ifMatch && (previousObject.status !== 200 || unquoteEtag(ifMatch) !== unquoteEtag(s3Etag(previousObject.headers)))) throw new PreconditionFailed(undefined, { Condition: 'If-Match' })
+  const res = await req.swift.request({ method: 'PUT', container: req.bucket, object: req.key, headers, body: Buffer.from(JSON.stringify(manifest)) })
+  res.discard()
+  if (res.status !== 201) throw swiftError(req, res)
+  const kept = new Set(chosen.map((p) => p.name))
+  const unused = [...uploaded.values()].map((p) => p.name).filter((n) => !kept.has(n))
+  if (replaced && replaced.etag !== etag) unused.push(...replaced.parts.map((p) => p.name).filter((n) => !kept.has(n)))
+  await deleteSegments(req.swift, req.bucket as string, [...unused, uploadMarkerName(req.key as string, uploadId)])
+  sendXml(req, 200, 'CompleteMultipartUploadResult', { Location: `/${req.bucket}/${req.key}`, Bucket: req.bucket, Key: req.key, ETag: quoteEtag(etag) })
+}
+
+export async function abortMultipartUpload(req: S3Request): Promise<void> {
+  const uploadId = uploadIdOf(req)
+  await uploadMarker(req, uploadId)
+  const parts = await uploadedParts(req, uploadId)
+  await deleteSegments(req.swift, req.bucket as string, [...[...parts.values()].map((p) => p.name), uploadMarkerName(req.key as string, uploadId)])
+  sendEmpty(req, 204)
+}
+
+function intParam(req: S3Request, name: string, fallback: number, max: number): number {
+  const raw = req.query.get(name)
+  if (raw === undefined) return fallback
+  if (!/^\d+$/.test(raw)) throw new InvalidArgument(`Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: raw })
+  return Math.min(Number(raw), max)
+}
+
+export async function listParts(req: S3Request): Promise<void> {
+  const uploadId = uploadIdOf(req)
+  await uploadMarker(req, uploadId)
+  const maxParts = intParam(req, 'max-parts', 1000, 1000)
+  const after = intParam(req, 'part-number-marker', 0, Number.MAX_SAFE_INTEGER)
+  const all = [...(await uploadedParts(req, uploadId)).entries()].sort((a, b) => a[0] - b[0]).filter(([n]) => n > after)
+  const page = all.slice(0, maxParts)
+  const truncated = all.length > maxParts
+  const owner = { ID: req.owner.id, DisplayName: req.owner.displayName }
+  const out: Record<string, unknown> = {
+    Bucket: req.bucket, Key: req.key, UploadId: uploadId, Initiator: owner, Owner: owner, StorageClass: 'STANDARD',
+    PartNumberMarker: after, NextPartNumberMarker: page.at(-1)?.[0] ?? after, MaxParts: maxParts, IsTruncated: truncated ? 'true' : 'false',
+  }
+  if (page.length) out.Part = page.map(([n, p]) => ({ PartNumber: n, LastModified: s3ListingTime(p.last_modified), ETag: quoteEtag(p.hash), Size: p.bytes }))
+  sendXml(req, 200, 'ListPartsResult', out)
+}
+
+export async function listMultipartUploads(req: S3Request): Promise<void> {
+  const bucket = req.bucket as string
+  const head = await req.swift.request({ method: 'HEAD', container: bucket })
+  head.discard()
+  if (head.status === 404) throw new NoSuchBucket(undefined, { BucketName: bucket })
+  const prefix = req.query.get('prefix') ?? ''
+  const keyMarker = req.query.get('key-marker') ?? ''
+  const maxUploads = intParam(req, 'max-uploads', 1000, 1000)
+  const uploads: { key: string; id: string; initiated: string }[] = []
+  for (const entry of await listSegments(req.swift, bucket, prefix)) {
+    const slash = entry.name.lastIndexOf('/')
+    const id = entry.name.slice(slash + 1)
+    if (slash <= 0 || !UPLOAD_ID.test(id)) continue
+    const key = entry.name.slice(0, slash)
+    if (keyMarker && key <= keyMarker) continue
+    uploads.push({ key, id, initiated: s3ListingTime(entry.last_modified) })
+  }
+  uploads.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.initiated < b.initiated ? -1 : 1))
+  const page = uploads.slice(0, maxUploads)
+  const owner = { ID: req.owner.id, DisplayName: req.owner.displayName }
+  const out: Record<string, unknown> = {
+    Bucket: bucket, KeyMarker: keyMarker, UploadIdMarker: req.query.get('upload-id-marker') ?? '',
+    NextKeyMarker: page.at(-1)?.key ?? '', NextUploadIdMarker: page.at(-1)?.id ?? '', MaxUploads: maxUploads,
+    IsTruncated: uploads.length > maxUploads ? 'true' : 'false',
+  }
+  if (prefix) out.Prefix = prefix
+  if (page.length) out.Upload = page.map((u) => ({ Key: u.key, UploadId: u.id, Initiator: owner, Owner: owner, StorageClass: 'STANDARD', Initiated: u.initiated }))
+  sendXml(req, 200, 'ListMultipartUploadsResult', out)
+}
