@@ -8,7 +8,7 @@
 // (and any directory it created), then unlink what the new file made obsolete.
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { appendFile, mkdir, open, readdir, readFile, rename, rmdir, statfs, unlink } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, rmdir, statfs, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import type { HashPathSecrets } from '../../common/hash-path.ts'
@@ -16,22 +16,21 @@ import { hashPath } from '../../common/hash-path.ts'
 import { Timestamp } from '../../common/timestamp.ts'
 import { decodeAsyncPending, encodeAsyncPending, policyDir } from './async-pending.ts'
 import { DiskFileError, isNoSpace } from './errors.ts'
-import { FOOTER_SIZE, decodeFooter, decodeTrailer, encodeTrailer } from './format.ts'
+import { FOOTER_SIZE, decodeFooter, decodeTrailer } from './format.ts'
 import type { FileKind, StoredMetadata } from './format.ts'
 import { checkExpiry, mergeMetadata } from './merge.ts'
 import type { MergedState } from './merge.ts'
-import { chooseFiles, fileName } from './ondisk-files.ts'
+import { chooseFiles } from './ondisk-files.ts'
 import type {
   AsyncPendingEntry, AsyncPendingUpdate, DiskFileManager, ObjectName, ObjectWriter, OpenObject, OpenOptions, WriterOptions,
 } from './types.ts'
 import { verifyingTransform } from './verify-stream.ts'
-import { asyncIo, closeFd, fdatasyncFd, fsyncFd, openFd, syncIo } from './raw-fs.ts'
+import { FsObjectWriter } from './fs-writer.ts'
+import { asyncIo, closeFd, fsyncFd, openFd, syncIo } from './raw-fs.ts'
 import type { SmallIo } from './raw-fs.ts'
 
 /** Bytes read at offset 0 on open: metadata and body of small objects come in one pread. */
 const READ_AHEAD = 64 * 1024
-/** Body bytes buffered before a write to the staging file. */
-const WRITE_BUFFER = 1024 * 1024
 const OPEN_RETRIES = 3
 
 export interface FsDiskFileOptions {
@@ -251,7 +250,7 @@ export class FsDiskFileManager implements DiskFileManager {
   private async writeSmallFile(name: ObjectName, kind: 'meta' | 'ts', timestamp: Timestamp, metadata: StoredMetadata): Promise<void> {
     const writer = await this.createWriter(name)
     try {
-      await (writer as FsObjectWriter).commitAs(kind, timestamp, metadata)
+      await (writer as FsObjectWriter<Paths>).commitAs(kind, timestamp, metadata)
     } finally {
       await writer.abort()
     }
@@ -364,95 +363,6 @@ export class FsDiskFileManager implements DiskFileManager {
   }
 }
 
-class FsObjectWriter implements ObjectWriter {
-  private readonly md5 = createHash('md5')
-  private pending: Buffer[] = []
-  private pendingBytes = 0
-  private done = false
-  bytesWritten = 0
-
-  constructor(
-    private readonly manager: FsDiskFileManager,
-    private readonly p: Paths,
-    private readonly tmpPath: string,
-    private readonly fd: number,
-  ) {}
-
-  async write(chunk: Buffer): Promise<void> {
-    if (this.done) throw new DiskFileError('ERR_DISKFILE_WRITER_STATE', 'write after commit or abort')
-    this.md5.update(chunk)
-    this.bytesWritten += chunk.length
-    this.pending.push(chunk)
-    this.pendingBytes += chunk.length
-    if (this.pendingBytes >= WRITE_BUFFER) await this.flush([])
-  }
-
-  etag(): string {
-    return this.md5.copy().digest('hex')
-  }
-
-  private async flush(extra: Buffer[]): Promise<void> {
-    const buffers = [...this.pending, ...extra]
-    this.pending = []
-    this.pendingBytes = 0
-    try {
-      await writeAll(this.manager.writeIo, this.fd, buffers)
-    } catch (err) {
-      if (isNoSpace(err)) throw new DiskFileError('ERR_DISKFILE_NO_SPACE', 'device full', { cause: err })
-      throw err
-    }
-  }
-
-  async commit(timestamp: Timestamp, metadata: StoredMetadata): Promise<void> {
-    await this.commitAs('data', timestamp, metadata)
-  }
-
-  async commitAs(kind: FileKind, timestamp: Timestamp, metadata: StoredMetadata): Promise<void> {
-    if (this.done) throw new DiskFileError('ERR_DISKFILE_WRITER_STATE', 'commit after commit or abort')
-    try {
-      await this.flush([encodeTrailer(kind, metadata)])
-      await fdatasyncFd(this.fd)
-    } catch (err) {
-      if (isNoSpace(err)) throw new DiskFileError('ERR_DISKFILE_NO_SPACE', 'device full', { cause: err })
-      throw err
-    }
-    this.done = true
-    await this.manager.writeIo.close(this.fd)
-    await this.manager.install(this.p, this.tmpPath, fileName(timestamp, kind))
-    await this.manager.cleanup(this.p)
-  }
-
-  async abort(): Promise<void> {
-    if (this.done) return
-    this.done = true
-    try {
-      await this.manager.writeIo.close(this.fd)
-    } catch {
-      // already closed
-    }
-    await unlink(this.tmpPath).catch(ignoreMissing)
-  }
-}
-
-async function writeAll(io: SmallIo, fd: number, buffers: Buffer[]): Promise<void> {
-  let rest = buffers.filter((b) => b.length > 0)
-  while (rest.length > 0) {
-    const total = rest.reduce((n, b) => n + b.length, 0)
-    const bytesWritten = await io.writev(fd, rest)
-    if (bytesWritten >= total) return
-    // A short write: drop what went out and go again with the rest.
-    let skip = bytesWritten
-    const next: Buffer[] = []
-    for (const b of rest) {
-      if (skip >= b.length) skip -= b.length
-      else {
-        next.push(skip > 0 ? b.subarray(skip) : b)
-        skip = 0
-      }
-    }
-    rest = next
-  }
-}
 
 async function readTail(io: SmallIo, fd: number, fileSize: number, want: number): Promise<Buffer> {
   const len = Math.min(fileSize, Math.max(want, FOOTER_SIZE))
