@@ -8,7 +8,7 @@
 // (and any directory it created), then unlink what the new file made obsolete.
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, open, readdir, readFile, rename, rmdir, statfs, unlink } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, rmdir, statfs } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import type { HashPathSecrets } from '../../common/hash-path.ts'
