@@ -3,7 +3,7 @@
 // subrequests in the credential owner's account (buckets are containers, keys are objects)
 // and answered in S3's XML; everything else passes through untouched. Place it before
 // tempauth: `pipeline = ... s3api tempauth ... proxy-server`.
-import type { Readable } from 'node:stream'
+import type { Readable, Transform } from 'node:stream'
 import type { IniSection } from '../../../common/config/ini.ts'
 import type { MiddlewareDeps, MiddlewareFactory, ProxyContext, ProxyMiddleware, ProxyState } from '../../context.ts'
 import { getAcl, putAcl } from './acl.ts'
@@ -66,6 +66,15 @@ function locate(ctx: ProxyContext, config: S3Config, rawPath: string): { bucket?
   return { bucket: decode(path.slice(0, slash)), key: key === '' ? undefined : decode(key) }
 }
 
+/**
+ * Feeds the client's body into a checking stream. Its failure is kept on the check (the
+ * answer); the 'error' event may come before anyone reads, so it is observed here.
+ */
+function watchFailure(ctx: ProxyContext, check: Transform): void {
+  check.on('error', () => ctx.req.unpipe(check))
+  ctx.req.pipe(check)
+}
+
 function requestBody(ctx: ProxyContext, auth: S3Authenticated): { body: Readable; check: BodyCheck | undefined; length: number | null } {
   const cl = ctx.get('Content-Length')
   const length = cl === '' ? null : Number(cl)
@@ -75,7 +84,7 @@ function requestBody(ctx: ProxyContext, auth: S3Authenticated): { body: Readable
     if (!ctx.get('x-amz-decoded-content-length') || !Number.isSafeInteger(decoded)) throw new MissingContentLength()
     const v4 = auth.v4
     const decoder = new AwsChunkedDecoder({ key: v4.key, amzDate: v4.parts.amzDate, scope: scopeOf(v4.parts), seedSignature: v4.parts.signature }, decoded)
-    ctx.req.pipe(decoder)
+    watchFailure(ctx, decoder)
     return { body: decoder, check: decoder, length: decoded }
   }
   if (payload !== undefined && payload !== UNSIGNED_PAYLOAD && !auth.v4?.parts.presigned) {
@@ -85,7 +94,7 @@ function requestBody(ctx: ProxyContext, auth: S3Authenticated): { body: Readable
       if (length === 0) return { body: ctx.req, check: undefined, length }
     }
     const check = new Sha256Check(payload)
-    ctx.req.pipe(check)
+    watchFailure(ctx, check)
     return { body: check, check, length }
   }
   return { body: ctx.req, check: undefined, length }

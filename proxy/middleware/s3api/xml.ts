@@ -29,20 +29,43 @@ const parser = new XMLParser({
 
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', format: false, suppressEmptyNode: false, processEntities: true })
 
-/** Reads a request body of at most `limit` bytes; more is an XmlLimitError (the rest is not read). */
-export async function readLimitedBody(body: Readable, limit = MAX_XML_BYTES): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of body) {
-    const buf = chunk as Buffer
-    size += buf.length
-    if (size > limit) {
-      body.destroy()
-      throw new XmlLimitError(`XML body larger than ${limit} bytes`)
+/**
+ * Reads a request body of at most `limit` bytes; more is an XmlLimitError. The excess is
+ * drained and dropped (not buffered), so the connection survives to carry the error answer.
+ */
+export function readLimitedBody(body: Readable, limit = MAX_XML_BYTES): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        cleanup()
+        chunks.length = 0
+        body.on('error', () => undefined)
+        body.resume()
+        reject(new XmlLimitError(`XML body larger than ${limit} bytes`))
+        return
+      }
+      chunks.push(chunk)
     }
-    chunks.push(buf)
-  }
-  return Buffer.concat(chunks)
+    const onEnd = () => {
+      cleanup()
+      resolve(Buffer.concat(chunks))
+    }
+    const onError = (err: Error) => {
+      cleanup()
+      reject(err)
+    }
+    const cleanup = () => {
+      body.off('data', onData)
+      body.off('end', onEnd)
+      body.off('error', onError)
+    }
+    body.on('data', onData)
+    body.on('end', onEnd)
+    body.on('error', onError)
+  })
 }
 
 function checkShape(text: string): void {
