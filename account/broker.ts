@@ -89,7 +89,7 @@ export class AccountBroker extends BrokerBase<AccountInfo> {
   mergeItems(items: readonly ContainerItem[]): number {
     if (items.length === 0) return 0
     const info = this.requireInfo()
-    const stored = this.store.getMany(items.map((it) => dbKey(KEY_ROW, this.dbId, Buffer.from(it.name, 'utf8'))))
+    const stored = this.loadRows(items.map((it) => Buffer.from(it.name, 'utf8')))
     const current = new Map<string, ContainerRow | undefined>()
     const original = new Map<string, ContainerRow | undefined>()
     items.forEach((item, i) => {

@@ -147,7 +147,7 @@ export class ContainerBroker extends BrokerBase<ContainerInfo> {
     if (items.length === 0) return 0
     const info = this.requireInfo()
     const idents = items.map((it) => rowIdent(it.name, it.storagePolicyIndex))
-    const stored = this.store.getMany(idents.map((id) => dbKey(KEY_ROW, this.dbId, id)))
+    const stored = this.loadRows(idents)
     // Rows already decided in this list win over the store (duplicates within one list).
     const pending = new Map<string, ObjectRow>()
     const original = new Map<string, ObjectRow | undefined>()

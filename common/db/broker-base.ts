@@ -214,6 +214,35 @@ export abstract class BrokerBase<I extends BaseInfo> {
     return out
   }
 
+  /**
+   * The stored rows for `idents` (undefined where none), in the same order. A large batch
+   * whose names are close together (bulk loads, replication's rows since N) is read with one
+   * range scan; when the range turns out to hold many more rows than the batch, it falls
+   * back to point reads. Either way O(batch).
+   */
+  protected loadRows(idents: Buffer[]): (Buffer | undefined)[] {
+    if (idents.length < 64) return this.store.getMany(idents.map((id) => dbKey(KEY_ROW, this.dbId, id)))
+    let lo = idents[0]!
+    let hi = idents[0]!
+    for (const id of idents) {
+      if (Buffer.compare(id, lo) < 0) lo = id
+      if (Buffer.compare(id, hi) > 0) hi = id
+    }
+    const found = new Map<string, Buffer>()
+    const budget = idents.length * 2
+    const cursor = this.store.cursor({ gte: dbKey(KEY_ROW, this.dbId, lo), lte: dbKey(KEY_ROW, this.dbId, hi) }, 1000)
+    let scanned = 0
+    try {
+      for (let e = cursor.next(); e; e = cursor.next()) {
+        if (++scanned > budget) return this.store.getMany(idents.map((id) => dbKey(KEY_ROW, this.dbId, id)))
+        found.set(keySuffix(e[0]).toString('latin1'), e[1])
+      }
+    } finally {
+      cursor.close()
+    }
+    return idents.map((id) => found.get(id.toString('latin1')))
+  }
+
   /** Every key of this database's rows, tombstones included (tests, reclaim). */
   protected *rowKeys(): Generator<Buffer> {
     const cursor = this.store.cursor({ gte: dbKey(KEY_ROW, this.dbId), lt: prefixEnd(dbKey(KEY_ROW, this.dbId)) })

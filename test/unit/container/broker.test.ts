@@ -138,3 +138,23 @@ t.test('a listing page costs the same wherever the marker is (200,000 rows)', as
   t.same(groupedReverse.page, [{ subdir: 'd199/' }, { subdir: 'd198/' }, { subdir: 'd197/' }])
   t.ok(groupedReverse.keys <= 6, `reverse delimiter page read ${groupedReverse.keys} keys`)
 })
+
+t.test('large batches (read with one range scan) merge exactly like small ones', async (t) => {
+  const big = await openBroker(t, 4)
+  const small = await openBroker(t, 5)
+  const rows: ObjectItem[] = []
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 300; i++) {
+      // Overlapping names across rounds, duplicates within a round, mixed ages and deletes.
+      const n = (i * 7 + round * 13) % 250
+      const at = ((i * 31 + round * 17) % 97) + 1
+      rows.push(i % 11 === 0 ? { ...item(`n${n}`, at, 0), deleted: 1 } : item(`n${n}`, at, at))
+    }
+  }
+  for (let i = 0; i < rows.length; i += 300) big.mergeItems(rows.slice(i, i + 300))
+  for (let i = 0; i < rows.length; i += 7) small.mergeItems(rows.slice(i, i + 7))
+  t.same(big.listObjects({ limit: 1000 }, 0), small.listObjects({ limit: 1000 }, 0))
+  t.same([big.getInfo()!.objectCount, big.getInfo()!.bytesUsed], [small.getInfo()!.objectCount, small.getInfo()!.bytesUsed])
+  t.same([...big.allRows()].map((r) => [r.name, r.createdAt, r.deleted]), [...small.allRows()].map((r) => [r.name, r.createdAt, r.deleted]))
+  t.equal(big.mergeItems(rows.slice(0, 300)), 0, 'merging a big batch again changes nothing')
+})
