@@ -9,6 +9,10 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(argv
     summary: 'run one server (proxy|object|container|account) with <conf>, as tern start does',
     load: () => import('./commands/all-in-one-server.ts'),
   },
+  'proxy-server': {
+    summary: 'run the proxy (tern proxy-server <proxy-server.conf>)',
+    load: () => import('./commands/proxy-server.ts'),
+  },
   'object-server': {
     summary: 'run the object server of one node (tern object-server <object-server.conf>)',
     load: () => import('./commands/object-server.ts'),
