@@ -25,6 +25,10 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(argv
     summary: 'run the account server of one node (tern account-server <account-server.conf>)',
     load: () => import('./commands/account-server.ts'),
   },
+  daemon: {
+    summary: 'run a consistency daemon of a node (tern daemon object-replicator <conf> [--once])',
+    load: () => import('./commands/daemon.ts'),
+  },
   'get-nodes': {
     summary: 'show the partition, primaries and handoffs of an account, container or object',
     load: () => import('./commands/get-nodes.ts'),
@@ -33,7 +37,8 @@ const commands: Record<string, { summary: string; load: () => Promise<{ run(argv
 
 function usage(): string {
   const lines = ['usage: tern <command> [options]', '', 'commands:']
-  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(12)} ${c.summary}`)
+  const width = Math.max(...Object.keys(commands).map((n) => n.length))
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(width)}  ${c.summary}`)
   return lines.join('\n')
 }
 
