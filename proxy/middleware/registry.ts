@@ -8,5 +8,7 @@ import { healthcheckFactory } from './healthcheck.ts'
 import { proxyLoggingFactory } from './proxy-logging.ts'
 import { tempauthFactory } from './tempauth.ts'
 import { s3apiFactory } from './s3api/index.ts'
+import { sloFactory } from './slo/index.ts'
+import { dloFactory } from './dlo.ts'
 
-export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory]
+export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory]
