@@ -20,3 +20,10 @@ t.test('boto3: buckets, objects, listings, copy, multi-delete, presign, SigV2, A
   const r = await run(SYSTEM_PYTHON, [script('boto3-basic.py'), cluster.url, S3_USER.accessKey, S3_USER.secret])
   assertLines(t, r.stdout, r.stderr)
 })
+
+t.test('boto3: multipart uploads (list, complete errors, abort, ranges, partNumber, part copy, delete)', async (t) => {
+  if (!requirePython(t, 'boto3', 'python3-boto3')) return
+  const cluster = await startS3Cluster(t, { min_segment_size: 1024 })
+  const r = await run(SYSTEM_PYTHON, [script('boto3-multipart.py'), cluster.url, S3_USER.accessKey, S3_USER.secret])
+  assertLines(t, r.stdout, r.stderr)
+})
