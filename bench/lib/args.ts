@@ -21,6 +21,8 @@ export interface BenchOptions {
   rounds: number
   durationSec: number
   concurrency: number[]
+  /** Concurrency levels for 64 MiB objects (default: those of --concurrency up to 16). */
+  largeConcurrency: number[] | undefined
   /** Substrings; a scenario runs when its name contains any of them (empty: all). */
   scenarios: string[]
   workers: number
@@ -39,10 +41,11 @@ export const USAGE = `usage: npm run bench -- [options]
 
   --vs swift            measure Tern and OpenStack Swift alternately (same as --target tern,swift)
   --target LIST         tern, swift, sink (comma separated; default tern)
-  --api LIST            swift, s3 (default swift,s3)
+  --api LIST            swift, s3 (default swift,s3; swift with --quick)
   --rounds N            rounds per scenario and target (default 3; 1 with --quick)
   --duration S          seconds per scenario run (default 10; 2 with --quick)
   --concurrency LIST    concurrent requests (default 1,16,64; 1,16 with --quick)
+  --large-concurrency LIST  levels for 64 MiB objects (default: --concurrency capped at 16)
   --scenario LIST       only scenarios whose name contains one of these (put-4k, get-64m, list, ...)
   --workers N           worker processes per server, the same for Tern and Swift (default 1)
   --listing-objects N   objects in the listing container (default 1000000; 20000 with --quick)
@@ -75,7 +78,7 @@ function list<T extends string>(flag: string, text: string, allowed: readonly T[
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const given = new Map<string, string>()
   const flags = new Set<string>()
-  const VALUED = new Set(['--vs', '--target', '--api', '--rounds', '--duration', '--concurrency', '--scenario', '--workers', '--listing-objects', '--fs', '--out'])
+  const VALUED = new Set(['--large-concurrency', '--vs', '--target', '--api', '--rounds', '--duration', '--concurrency', '--scenario', '--workers', '--listing-objects', '--fs', '--out'])
   const BOOLEAN = new Set(['--quick', '--machine', '--no-machine', '--no-save', '--keep', '--help', '-h'])
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -108,10 +111,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     : quick ? [1, 16] : [1, 16, 64]
   return {
     targets,
-    apis: given.has('--api') ? list('--api', given.get('--api')!, APIS) : ['swift', 's3'],
+    apis: given.has('--api') ? list('--api', given.get('--api')!, APIS) : quick ? ['swift'] : ['swift', 's3'],
     rounds: given.has('--rounds') ? positiveInt('--rounds', given.get('--rounds')!) : quick ? 1 : 3,
     durationSec: given.has('--duration') ? positiveNumber('--duration', given.get('--duration')!) : quick ? 2 : 10,
     concurrency,
+    largeConcurrency: given.has('--large-concurrency')
+      ? [...new Set(given.get('--large-concurrency')!.split(',').map((s) => positiveInt('--large-concurrency', s.trim())))]
+      : undefined,
     scenarios: given.has('--scenario') ? given.get('--scenario')!.split(',').map((s) => s.trim()).filter(Boolean) : [],
     workers: given.has('--workers') ? positiveInt('--workers', given.get('--workers')!) : 1,
     listingObjects: given.has('--listing-objects') ? positiveInt('--listing-objects', given.get('--listing-objects')!, 0) : quick ? 20_000 : 1_000_000,

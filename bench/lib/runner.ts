@@ -37,8 +37,10 @@ function body(size: number): Buffer {
   return b
 }
 
-function containerFor(g: ScenarioGroup, listingObjects: number): string {
-  return g.scenarios.some((s) => s.op === 'list') ? listingContainer(listingObjects) : `bench-${g.name}`
+/** S3 gets buckets of its own: with s3_acl a container made through the Swift API has no owner ACL. */
+function containerFor(g: ScenarioGroup, listingObjects: number, api: ApiName): string {
+  if (g.scenarios.some((s) => s.op === 'list')) return listingContainer(listingObjects)
+  return api === 's3' ? `bench-s3-${g.name}` : `bench-${g.name}`
 }
 
 interface RunContext {
@@ -50,7 +52,7 @@ interface RunContext {
 /** Runs one group (PUT → GET → HEAD → DELETE) on one target/API at one concurrency. */
 async function runGroup(ctx: RunContext, live: Live, api: ApiName, g: ScenarioGroup, c: number, round: number): Promise<void> {
   const client = live.clients[api]!
-  const container = containerFor(g, ctx.opts.listingObjects)
+  const container = containerFor(g, ctx.opts.listingObjects, api)
   const pool: string[] = []
   const prefix = `${live.target.name}-r${round}-c${c}-${Date.now().toString(36)}`
   const agent = new Agent({ keepAlive: true, maxSockets: c })
@@ -116,6 +118,10 @@ function nextOp(ctx: RunContext, client: StoreClient, agent: http.Agent, contain
   }
 }
 
+function levelsFor(g: ScenarioGroup, opts: BenchOptions): number[] {
+  return g.size >= 64 * 1024 * 1024 && opts.largeConcurrency ? opts.largeConcurrency : concurrencyFor(g, opts.concurrency)
+}
+
 async function objectCount(t: RunningTarget, container: string): Promise<number> {
   const auth = await httpRequest({ method: 'GET', url: new URL(t.authUrl), headers: { 'x-auth-user': t.user, 'x-auth-key': t.key } })
   const res = await httpRequest({ method: 'HEAD', url: new URL(`${String(auth.headers['x-storage-url'])}/${container}`), headers: { 'x-auth-token': String(auth.headers['x-auth-token']) } })
@@ -156,7 +162,7 @@ async function liveTarget(t: RunningTarget, groups: readonly ScenarioGroup[], op
     let ok = true
     for (const g of groups) {
       if (!g.apis.includes(api)) continue
-      const p = await client.prepare(containerFor(g, opts.listingObjects))
+      const p = await client.prepare(containerFor(g, opts.listingObjects, api))
       if (!p.available) {
         unavailable.push({ target: t.name, api, reason: p.reason })
         log(`${t.name} ${api}: not available: ${p.reason}`)
@@ -174,9 +180,9 @@ export async function measureSink(opts: BenchOptions, log: Log): Promise<RunReco
   try {
     const records: RunRecord[] = []
     const ctx: RunContext = { opts, records, log }
-    const live = await liveTarget(sink, [], { ...opts, apis: ['swift'] }, [], log)
     const sinkGroups = selectGroups({ scenarios: ['put-4k', 'get-4k', 'put-64m', 'get-64m'], quick: false })
-    for (const g of sinkGroups) for (const c of concurrencyFor(g, opts.concurrency)) await runGroup(ctx, live, 'swift', g, c, 1)
+    const live = await liveTarget(sink, sinkGroups, { ...opts, apis: ['swift'] }, [], log)
+    for (const g of sinkGroups) for (const c of levelsFor(g, opts)) await runGroup(ctx, live, 'swift', g, c, 1)
     return records
   } finally {
     await sink.stop()
@@ -238,7 +244,7 @@ export async function runBench(opts: BenchOptions, command: string, log: Log): P
     const ctx: RunContext = { opts, records: result.runs, log }
     for (let round = 1; round <= opts.rounds; round++) {
       for (const g of groups) {
-        for (const c of concurrencyFor(g, opts.concurrency)) {
+        for (const c of levelsFor(g, opts)) {
           for (const api of opts.apis) {
             if (!g.apis.includes(api)) continue
             for (const live of lives) {

@@ -39,7 +39,7 @@ export const GROUPS: readonly ScenarioGroup[] = [
 ]
 
 /** The quick subset: one scenario of each kind that matters, small enough for two minutes. */
-export const QUICK_SCENARIOS = ['put-4k', 'get-4k', 'head-4k', 'delete-4k', 'put-64m', 'get-64m', 'list-10k']
+export const QUICK_SCENARIOS = ['put-4k', 'get-4k', 'put-64m', 'get-64m', 'list-10k']
 
 export function selectGroups(opts: Pick<BenchOptions, 'scenarios' | 'quick'>): ScenarioGroup[] {
   const wanted = (name: string) => {

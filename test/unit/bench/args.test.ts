@@ -25,6 +25,8 @@ t.test('--vs swift, both value spellings, lists', async (t) => {
   t.equal(o.workers, 2)
   t.equal(o.machine, false)
   t.equal(o.fs, 'dir')
+  t.equal(o.largeConcurrency, undefined)
+  t.same(parseBenchArgs(['--large-concurrency', '1,4']).largeConcurrency, [1, 4])
 })
 
 t.test('--quick shrinks what was not given explicitly', async (t) => {
@@ -33,6 +35,7 @@ t.test('--quick shrinks what was not given explicitly', async (t) => {
   t.equal(q.durationSec, 2)
   t.same(q.concurrency, [1, 16])
   t.equal(q.listingObjects, 20_000)
+  t.same(q.apis, ['swift'])
   t.equal(parseBenchArgs(['--quick', '--rounds', '2']).rounds, 2)
 })
 
