@@ -3,6 +3,7 @@
 // object must read back, through the diskfile, as exactly one complete version (old or new)
 // whose body matches its ETag, and no acknowledged version may be lost.
 import t from 'tap'
+import type { Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
@@ -17,7 +18,8 @@ import { decodeTrailer } from '../../object/diskfile/format.ts'
 import { crashBody, CRASH_SECRETS } from './object-crash-body.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const KILLS = Number(process.env.TERN_CRASH_KILLS ?? 20)
+const KILLS = Number(process.env.TERN_CRASH_KILLS ?? 24)
+const LANES = 3
 const OBJECTS = 4
 
 /** Bundles the writer once so that each spawn starts in milliseconds rather than through tsx. */
@@ -44,15 +46,35 @@ t.test('SIGKILL during PUTs never leaves a partial or wrong object', async (t) =
   const work = await mkdtemp(join(tmpdir(), 'tern-crash-'))
   t.teardown(() => rm(work, { recursive: true, force: true }))
   const devices = join(work, 'devices')
-  await mkdir(join(devices, 'sda'), { recursive: true })
   const command = await writerCommand(work)
   const diskfile = new FsDiskFileManager({ devices, secrets: CRASH_SECRETS })
-  const name = (obj: string) => ({ device: 'sda', partition: '0', account: 'a', container: 'c', obj, policy: 0 })
+  // Lanes run side by side, each with its own writer and device: spawning dominates the time.
+  const lanes = Array.from({ length: LANES }, (_, i) => `sd${String.fromCharCode(97 + i)}`)
+  const results = await Promise.all(lanes.map((device, lane) => runLane(t, { command, devices, device, diskfile, kills: Math.ceil(KILLS / LANES), lane })))
+  const interrupted = results.reduce((a, b) => a + b, 0)
+  t.pass(`${KILLS} kills checked; ${interrupted} left staged temp files behind (never visible)`)
+  for (const device of lanes) {
+    t.same(await readdir(join(devices, device, 'quarantined')).catch(() => []), [], `${device}: nothing was ever found corrupt`)
+  }
+})
+
+interface Lane {
+  readonly command: string[]
+  readonly devices: string
+  readonly device: string
+  readonly diskfile: FsDiskFileManager
+  readonly kills: number
+  readonly lane: number
+}
+
+async function runLane(t: Test, { command, devices, device, diskfile, kills, lane }: Lane): Promise<number> {
+  await mkdir(join(devices, device), { recursive: true })
+  const name = (obj: string) => ({ device, partition: '0', account: 'a', container: 'c', obj, policy: 0 })
   const objects = Array.from({ length: OBJECTS }, (_, i) => `obj-${i}`)
   const acked = new Map<string, Timestamp>()
 
   // The old versions every object starts from.
-  const start = Math.floor(Date.now() / 1000) - 100_000
+  const start = Math.floor(Date.now() / 1000) - 100_000 + lane * 50_000
   for (const obj of objects) {
     const ts = Timestamp.fromSeconds(start)
     const body = crashBody(obj, ts)
@@ -63,9 +85,9 @@ t.test('SIGKILL during PUTs never leaves a partial or wrong object', async (t) =
   }
 
   let interrupted = 0
-  for (let kill = 0; kill < KILLS; kill++) {
+  for (let kill = 0; kill < kills; kill++) {
     const first = start + 1 + kill * 1000
-    const child = spawn(process.execPath, [...command, devices, String(first), String(OBJECTS)], {
+    const child = spawn(process.execPath, [...command, devices, String(first), String(OBJECTS), device], {
       stdio: ['ignore', 'pipe', 'inherit'],
       // tap's NODE_OPTIONS would load its process hooks (and tsx) into every writer.
       env: { ...process.env, NODE_OPTIONS: '' },
@@ -84,7 +106,7 @@ t.test('SIGKILL during PUTs never leaves a partial or wrong object', async (t) =
         break
       }
     }
-    t.equal(await exited, 'SIGKILL', `kill ${kill} after ${killAfter} acknowledged PUTs`)
+    t.equal(await exited, 'SIGKILL', `${device}: kill ${kill} after ${killAfter} acknowledged PUTs`)
 
     for (const obj of objects) {
       const o = await diskfile.open(name(obj), { now: Timestamp.now() })
@@ -103,10 +125,8 @@ t.test('SIGKILL during PUTs never leaves a partial or wrong object', async (t) =
         if (decoded.bodyLength !== Number(decoded.metadata['Content-Length'])) t.fail(`${obj}/${f} is partial`)
       }
     }
-    const leftovers = await readdir(join(devices, 'sda', 'tmp')).catch(() => [])
+    const leftovers = await readdir(join(devices, device, 'tmp')).catch(() => [])
     if (leftovers.length) interrupted++
   }
-  t.pass(`${KILLS} kills checked; ${interrupted} left staged temp files behind (never visible)`)
-  const quarantined = await readdir(join(devices, 'sda', 'quarantined')).catch(() => [])
-  t.same(quarantined, [], 'nothing was ever found corrupt')
-})
+  return interrupted
+}
