@@ -18,8 +18,8 @@ import { Timestamp } from '../common/timestamp.ts'
 import { DEFAULT_CONSTRAINTS } from '../common/constraints.ts'
 import type { DbServerConfig } from '../common/config/db-server-config.ts'
 import type { Logger } from '../common/logger.ts'
-import { mapDbError, wrapServer } from '../container/server.ts'
-import type { DbServer } from '../container/server.ts'
+import { mapDbError, wrapServer } from '../common/db/db-server-shell.ts'
+import type { DbServer } from '../common/db/db-server-shell.ts'
 import { AccountBroker } from './broker.ts'
 
 const TEXT = { 'Content-Type': 'text/plain' }

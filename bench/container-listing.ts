@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import http from 'node:http'
+import { loadavg } from 'node:os'
 import { KvStore } from '../common/db/kv-store.ts'
 import { ContainerBroker } from '../container/broker.ts'
 import type { ObjectItem } from '../container/broker.ts'
@@ -125,16 +126,19 @@ async function benchSwift(root: string): Promise<(Awaited<ReturnType<typeof meas
   }
 }
 
+const loadBefore = loadavg()[0]!
 const root = await mkdtemp(join(tmpdir(), 'tern-bench-listing-'))
 try {
   const tern = await benchTern(join(root, 'tern'))
   const swift = await benchSwift(join(root, 'swift'))
-  const result = { rows: ROWS, pageSize: PAGE, pagesPerRun: PAGES, runs: RUNS, format: 'json', tern, swift, date: new Date().toISOString() }
+  // Other work on the machine skews both sides; the 1-minute load average is recorded with the figures.
+  const machineLoad = { before: loadBefore, after: loadavg()[0]! }
+  const result = { rows: ROWS, pageSize: PAGE, pagesPerRun: PAGES, runs: RUNS, format: 'json', tern, swift, machineLoad, date: new Date().toISOString() }
   await mkdir('bench/results', { recursive: true })
   await writeFile('bench/results/container-listing.json', JSON.stringify(result, null, 2) + '\n')
   const fmt = (r: typeof swift) => ('skipped' in r ? `skipped: ${r.skipped}` : `${r.pagesPerSecond.toFixed(1)} pages/s (runs: ${r.runs.map((x) => x.toFixed(1)).join(', ')}; ${r.bytesPerPage} bytes/page; load ${r.loadSeconds.toFixed(0)} s)`)
   const ratio = 'skipped' in swift ? '' : `\nTern / Swift: ${(tern.pagesPerSecond / swift.pagesPerSecond).toFixed(2)}x\n`
-  const md = `# Container listing: pages of ${PAGE} from a ${ROWS}-row container\n\nJSON pages at random markers, ${PAGES} pages per run, median of ${RUNS} runs; one server process each (Swift: workers = 0, serving in its one process), client on loopback.\n\n| server | result |\n|---|---|\n| Tern (RocksDB) | ${fmt(tern)} |\n| Swift 2.30 (SQLite) | ${fmt(swift)} |\n${ratio}`
+  const md = `# Container listing: pages of ${PAGE} from a ${ROWS}-row container\n\nJSON pages at random markers, ${PAGES} pages per run, median of ${RUNS} runs; one server process each (Swift: workers = 0, serving in its one process), client on loopback. 1-minute load average ${machineLoad.before.toFixed(1)} before, ${machineLoad.after.toFixed(1)} after.\n\n| server | result |\n|---|---|\n| Tern (RocksDB) | ${fmt(tern)} |\n| Swift 2.30 (SQLite) | ${fmt(swift)} |\n${ratio}`
   await writeFile('bench/results/container-listing.md', md)
   process.stdout.write(md)
 } finally {

@@ -3,8 +3,6 @@
 // /<device>/<partition>/<account>/<container>[/<object>]. All containers of a device live in
 // that device's RocksDB (containers.db/), opened on first use and closed on shutdown.
 // REPLICATE (replication issue) will dispatch to the broker's getItemsSince/mergeItems.
-import type http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { createStorageServer, checkDevice, respond } from '../common/storage-server.ts'
 import type { StorageApp, StorageRequest } from '../common/storage-server.ts'
 import { HttpError } from '../common/http/errors.ts'
@@ -13,7 +11,11 @@ import { getParam, header, isSysOrUserMeta, listingLimit, partitionNumber, requi
 import { getListingContentType, listingIsoformat, renderListing } from '../common/listing-format.ts'
 import type { ObjectListingRecord, Subdir } from '../common/listing-format.ts'
 import { DeviceDatabases } from '../common/db/device-dbs.ts'
-import { DbError, ZERO_TIMESTAMP } from '../common/db/broker-base.ts'
+import { ZERO_TIMESTAMP } from '../common/db/broker-base.ts'
+import { mapDbError, wrapServer } from '../common/db/db-server-shell.ts'
+import type { DbServer } from '../common/db/db-server-shell.ts'
+
+export type { DbServer }
 import type { Metadata } from '../common/db/broker-base.ts'
 import { hashPathDigest } from '../common/hash-path.ts'
 import { iniBool } from '../common/config/ini.ts'
@@ -29,14 +31,6 @@ import { accountUpdate } from './account-update.ts'
 const SAVE_HEADERS = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to']
 const TEXT = { 'Content-Type': 'text/plain' }
 
-export interface DbServer {
-  readonly server: http.Server
-  readonly dbs: DeviceDatabases
-  /** Listens on the configured address (port 0 picks one); resolves to the port. */
-  listen(): Promise<number>
-  /** Stops accepting, ends idle connections and closes every device database. */
-  close(): Promise<void>
-}
 
 type Info = ContainerInfo & { objectCount: number; bytesUsed: number }
 
@@ -280,35 +274,3 @@ function stringify(headers: Record<string, string | number>): Record<string, str
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)]))
 }
 
-/** Domain errors of the database layer as HTTP errors (the one error boundary calls this). */
-export function mapDbError(err: unknown): HttpError | undefined {
-  const code = (err as { code?: unknown })?.code
-  if (code === 'ERR_META_TOO_MANY' || code === 'ERR_META_TOO_LARGE') return new HttpError(400, { body: (err as Error).message })
-  if (code === 'ERR_DB_NOT_FOUND') return new HttpError(404)
-  if (code === 'ERR_TIMESTAMP') return new HttpError(400, { body: (err as Error).message, headers: TEXT })
-  return undefined
-}
-
-export function wrapServer(server: http.Server, dbs: DeviceDatabases, config: DbServerConfig): DbServer {
-  return {
-    server,
-    dbs,
-    listen: () =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject)
-        server.listen(config.bindPort, config.bindIp, () => {
-          server.off('error', reject)
-          resolve((server.address() as AddressInfo).port)
-        })
-      }),
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeIdleConnections()
-      })
-      await dbs.closeAll()
-    },
-  }
-}
-
-export { DbError }

@@ -9,7 +9,7 @@ import type { DbServerConfig } from '../../common/config/db-server-config.ts'
 import { silentLogger } from '../../common/logger.ts'
 import type { Logger } from '../../common/logger.ts'
 import { createContainerServer } from '../../container/server.ts'
-import type { DbServer } from '../../container/server.ts'
+import type { DbServer } from '../../common/db/db-server-shell.ts'
 
 interface Teardown {
   teardown(fn: () => unknown): void

@@ -1,0 +1,51 @@
+// What the container and account servers share around the storage-server shell: the handle
+// tern's commands and tests hold (listen / close, closing the device databases last), and
+// the mapping of the database layer's domain errors to HTTP errors.
+import type http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { HttpError } from '../http/errors.ts'
+import type { DbServerConfig } from '../config/db-server-config.ts'
+import type { DeviceDatabases } from './device-dbs.ts'
+
+const TEXT = { 'Content-Type': 'text/plain' }
+
+export interface DbServer {
+  readonly server: http.Server
+  readonly dbs: DeviceDatabases
+  /** Listens on the configured address (port 0 picks one); resolves to the port. */
+  listen(): Promise<number>
+  /** Stops accepting, ends idle connections and closes every device database. */
+  close(): Promise<void>
+}
+
+/** Domain errors of the database layer as HTTP errors (the one error boundary calls this). */
+export function mapDbError(err: unknown): HttpError | undefined {
+  const code = (err as { code?: unknown })?.code
+  if (code === 'ERR_META_TOO_MANY' || code === 'ERR_META_TOO_LARGE') return new HttpError(400, { body: (err as Error).message })
+  if (code === 'ERR_DB_NOT_FOUND') return new HttpError(404)
+  if (code === 'ERR_TIMESTAMP') return new HttpError(400, { body: (err as Error).message, headers: TEXT })
+  return undefined
+}
+
+export function wrapServer(server: http.Server, dbs: DeviceDatabases, config: DbServerConfig): DbServer {
+  return {
+    server,
+    dbs,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(config.bindPort, config.bindIp, () => {
+          server.off('error', reject)
+          resolve((server.address() as AddressInfo).port)
+        })
+      }),
+    close: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeIdleConnections()
+      })
+      await dbs.closeAll()
+    },
+  }
+}
+
