@@ -74,6 +74,17 @@ export interface ContainerInfoView {
   readonly readAcl?: string | undefined
   readonly writeAcl?: string | undefined
   readonly meta: Readonly<Record<string, string>>
+  readonly objectCount?: number | undefined
+  readonly bytes?: number | undefined
+}
+
+/** The account facts middleware may read (Swift's get_account_info); `meta` as for containers. */
+export interface AccountInfoView {
+  readonly status: number
+  readonly containerCount: number
+  readonly objectCount: number
+  readonly bytes: number
+  readonly meta: Readonly<Record<string, string>>
 }
 
 /** What middleware may use from the proxy (grows as features need it). */
@@ -84,6 +95,8 @@ export interface MiddlewareDeps {
    * authorized, as Swift's is not. Absent when the proxy offers none (middleware must cope).
    */
   getContainerInfo?: ((ctx: ProxyContext, account: string, container: string) => Promise<ContainerInfoView>) | undefined
+  /** The account's info through the same cache (Swift's get_account_info); not authorized. */
+  getAccountInfo?: ((ctx: ProxyContext, account: string) => Promise<AccountInfoView>) | undefined
   /**
    * Adds a section (or keys of one) to what GET /info lists (Swift's register_swift_info);
    * `admin` sections are shown only to requests signed with the admin_key.

@@ -7,7 +7,7 @@ import type Koa from 'koa'
 import type { Logger } from '../common/logger.ts'
 import type { ProxyConfig } from './config.ts'
 import type { MiddlewareDeps, MiddlewareFactory, ProxyState } from './context.ts'
-import { getContainerInfo } from './info-lookup.ts'
+import { getAccountInfo, getContainerInfo } from './info-lookup.ts'
 import { buildPipeline } from './pipeline.ts'
 import type { ProxyRings } from './proxy-app.ts'
 import { ProxyApp, loadRings } from './proxy-app.ts'
@@ -33,6 +33,7 @@ export function createProxyServer(config: ProxyConfig, logger: Logger, options: 
   const deps: MiddlewareDeps = {
     logger,
     getContainerInfo: (ctx, account, container) => getContainerInfo(app, ctx, account, container),
+    getAccountInfo: (ctx, account) => getAccountInfo(app, ctx, account),
     registerInfo: (name, data, opts) => app.info.register(name, data, opts),
   }
   const koa = buildPipeline({ config, deps, app: proxyServerApp(app), ...(options.registry ? { registry: options.registry } : {}) })

@@ -10,5 +10,6 @@ import { tempauthFactory } from './tempauth.ts'
 import { s3apiFactory } from './s3api/index.ts'
 import { sloFactory } from './slo/index.ts'
 import { dloFactory } from './dlo.ts'
+import { tempurlFactory } from './tempurl.ts'
 
-export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory]
+export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory]
