@@ -7,7 +7,7 @@ import { defaultBody } from '../common/http/status.ts'
 import { Timestamp } from '../common/timestamp.ts'
 import type { ObjectServerParts, ObjectRequest } from './context.ts'
 import { checkObjectDevice, requestTimestamp, updateRequest } from './context.ts'
-import { isNoSpace, isNotFound } from './diskfile/errors.ts'
+import { isInsufficientStorage, isNotFound } from './diskfile/errors.ts'
 import type { StoredMetadata } from './diskfile/types.ts'
 import { headerString } from './metadata.ts'
 
@@ -57,7 +57,7 @@ export async function DELETE(parts: ObjectServerParts, { sr, name }: ObjectReque
     try {
       await parts.diskfile.delete(name, timestamp)
     } catch (err) {
-      if (isNoSpace(err)) throw insufficientStorage(name.device)
+      if (isInsufficientStorage(err)) throw insufficientStorage(name.device)
       throw err
     }
     await parts.updater.containerUpdate('DELETE', name, update, { 'X-Timestamp': timestamp.internal })

@@ -6,7 +6,7 @@ import { HttpError, insufficientStorage } from '../common/http/errors.ts'
 import { Timestamp } from '../common/timestamp.ts'
 import type { ObjectServerParts, ObjectRequest } from './context.ts'
 import { checkObjectDevice, requestTimestamp, updateRequest } from './context.ts'
-import { isNoSpace, isNotFound } from './diskfile/errors.ts'
+import { isInsufficientStorage, isNotFound } from './diskfile/errors.ts'
 import type { OpenObject, StoredMetadata } from './diskfile/types.ts'
 import { headerString, isSysMeta, requestMetadata } from './metadata.ts'
 import { applyContainerOverrides } from './put.ts'
@@ -65,7 +65,7 @@ export async function POST(parts: ObjectServerParts, { sr, name }: ObjectRequest
   try {
     await parts.diskfile.writeMetadata(name, timestamp, metadata)
   } catch (err) {
-    if (isNoSpace(err)) throw insufficientStorage(name.device)
+    if (isInsufficientStorage(err)) throw insufficientStorage(name.device)
     throw err
   }
   const headersOut: Record<string, string> = {

@@ -9,7 +9,7 @@ import { normalizeEtag, parseEtagList } from '../common/http/conditional.ts'
 import { Timestamp } from '../common/timestamp.ts'
 import type { ObjectServerParts, ObjectRequest } from './context.ts'
 import { checkObjectDevice, requestTimestamp, updateRequest } from './context.ts'
-import { isNoSpace, isNotFound } from './diskfile/errors.ts'
+import { isInsufficientStorage, isNotFound } from './diskfile/errors.ts'
 import type { ObjectWriter, StoredMetadata } from './diskfile/types.ts'
 import { headerString, requestMetadata } from './metadata.ts'
 
@@ -43,7 +43,7 @@ export async function PUT(parts: ObjectServerParts, { sr, name }: ObjectRequest)
   try {
     writer = await parts.diskfile.createWriter(name, { size })
   } catch (err) {
-    if (isNoSpace(err)) throw insufficientStorage(name.device)
+    if (isInsufficientStorage(err)) throw insufficientStorage(name.device)
     throw err
   }
   let metadata: StoredMetadata
@@ -66,7 +66,7 @@ export async function PUT(parts: ObjectServerParts, { sr, name }: ObjectRequest)
     await writer.commit(timestamp, metadata)
   } catch (err) {
     await writer.abort()
-    if (isNoSpace(err)) throw insufficientStorage(name.device)
+    if (isInsufficientStorage(err)) throw insufficientStorage(name.device)
     throw err
   }
 
@@ -125,7 +125,7 @@ async function receiveBody(req: IncomingMessage, writer: ObjectWriter, clientTim
     }
   } catch (err) {
     if (timedOut) throw new HttpError(408)
-    if ((err as { code?: unknown }).code?.toString().startsWith('ERR_DISKFILE') || isNoSpace(err)) throw err
+    if ((err as { code?: unknown }).code?.toString().startsWith('ERR_DISKFILE') || isInsufficientStorage(err)) throw err
     throw new HttpError(499, { cause: err })
   } finally {
     clearTimeout(timer)

@@ -8,6 +8,7 @@ export type DiskFileErrorCode =
   | 'ERR_DISKFILE_EXPIRED'
   | 'ERR_DISKFILE_QUARANTINED'
   | 'ERR_DISKFILE_NO_SPACE'
+  | 'ERR_DISKFILE_DEVICE_UNAVAILABLE'
   | 'ERR_DISKFILE_BAD_FORMAT'
   | 'ERR_DISKFILE_WRITER_STATE'
 
@@ -46,4 +47,9 @@ export function isNotFound(err: unknown): err is DiskFileError {
 export function isNoSpace(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code
   return code === 'ENOSPC' || code === 'EDQUOT' || code === 'ERR_DISKFILE_NO_SPACE'
+}
+
+/** Errors the object server answers with 507: a full device, or one that went away. */
+export function isInsufficientStorage(err: unknown): boolean {
+  return isNoSpace(err) || (err as { code?: unknown } | null)?.code === 'ERR_DISKFILE_DEVICE_UNAVAILABLE'
 }

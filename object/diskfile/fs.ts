@@ -26,7 +26,7 @@ import type {
 } from './types.ts'
 import { verifyingTransform } from './verify-stream.ts'
 import { FsObjectWriter } from './fs-writer.ts'
-import { asyncIo, closeFd, fsyncFd, openFd, syncIo } from './raw-fs.ts'
+import { asyncIo, closeFd, fdatasyncFd, fsyncFd, openFd, syncIo } from './raw-fs.ts'
 import type { SmallIo } from './raw-fs.ts'
 
 /** Bytes read at offset 0 on open: metadata and body of small objects come in one pread. */
@@ -57,7 +57,6 @@ export class FsDiskFileManager implements DiskFileManager {
   private readonly secrets: HashPathSecrets
   private readonly reclaimAge: number
   private readonly reserve: FsDiskFileOptions['fallocateReserve']
-  private readonly knownDirs = new Set<string>()
   /** Short reads (readdir, open for reading, pread, close). */
   readonly io: SmallIo
   /** Metadata changes (create, unlink, append, write): journaled, so they can wait behind a commit. */
@@ -231,11 +230,8 @@ export class FsDiskFileManager implements DiskFileManager {
 
   async createWriter(name: ObjectName, options: WriterOptions = {}): Promise<ObjectWriter> {
     const p = this.paths(name)
-    const tmpDir = join(p.devPath, policyDir('tmp', name.policy))
-    await this.ensureDir(tmpDir)
     if (options.size !== undefined && options.size > 0) await this.checkReserve(p.devPath, options.size)
-    const tmpPath = join(tmpDir, randomBytes(12).toString('hex'))
-    const fd = await this.writeIo.open(tmpPath, 'wx')
+    const { tmpPath, fd } = await this.openStaging(p.devPath, name.policy)
     return new FsObjectWriter(this, p, tmpPath, fd)
   }
 
@@ -264,11 +260,32 @@ export class FsDiskFileManager implements DiskFileManager {
     if (!ok) throw new DiskFileError('ERR_DISKFILE_NO_SPACE', `free space under fallocate_reserve on ${devPath}`)
   }
 
+  /** mkdir -p, for callers that stage files of their own (replication). */
   async ensureDir(dir: string): Promise<string | undefined> {
-    if (this.knownDirs.has(dir)) return undefined
-    const created = await mkdir(dir, { recursive: true })
-    this.knownDirs.add(dir)
-    return created
+    return mkdir(dir, { recursive: true })
+  }
+
+  /**
+   * Opens a new staging file in the device's tmp folder, creating that folder (and only that
+   * one: never the device folder itself, which would put data on the root file system of an
+   * unmounted device) when it is missing.
+   */
+  async openStaging(devPath: string, policy: number): Promise<{ tmpPath: string; fd: number }> {
+    const tmpDir = join(devPath, policyDir('tmp', policy))
+    const tmpPath = join(tmpDir, randomBytes(12).toString('hex'))
+    try {
+      return { tmpPath, fd: await this.writeIo.open(tmpPath, 'wx') }
+    } catch (err) {
+      if (!isMissing(err)) throw err
+    }
+    try {
+      await mkdir(tmpDir)
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      if (code === 'ENOENT') throw new DiskFileError('ERR_DISKFILE_DEVICE_UNAVAILABLE', `no device folder ${devPath}`, { cause: err })
+      if (code !== 'EEXIST') throw err
+    }
+    return { tmpPath, fd: await this.writeIo.open(tmpPath, 'wx') }
   }
 
   /** Renames `tmpPath` into the hash directory, creating and fsyncing directories as needed. */
@@ -318,15 +335,12 @@ export class FsDiskFileManager implements DiskFileManager {
     const devPath = join(this.devices, device)
     const hash = hashPath(this.secrets, update.account, update.container, update.obj)
     const dir = join(devPath, policyDir('async_pending', policy), hash.slice(-3))
-    const tmpDir = join(devPath, policyDir('tmp', policy))
-    await this.ensureDir(tmpDir)
-    const tmpPath = join(tmpDir, randomBytes(12).toString('hex'))
-    const fh = await open(tmpPath, 'wx')
+    const { tmpPath, fd } = await this.openStaging(devPath, policy)
     try {
-      await fh.writeFile(encodeAsyncPending(update))
-      await fh.datasync()
+      await this.writeIo.writev(fd, [encodeAsyncPending(update)])
+      await fdatasyncFd(fd)
     } finally {
-      await fh.close()
+      await this.writeIo.close(fd)
     }
     const target = join(dir, `${hash}-${timestamp.internal}`)
     try {
