@@ -11,5 +11,6 @@ import { s3apiFactory } from './s3api/index.ts'
 import { sloFactory } from './slo/index.ts'
 import { dloFactory } from './dlo.ts'
 import { tempurlFactory } from './tempurl.ts'
+import { formpostFactory } from './formpost.ts'
 
-export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory]
+export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory, formpostFactory]
