@@ -4,11 +4,12 @@
 // and all-in-one.json recording what the cluster was created with.
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import { parseIni } from '../common/config/ini.ts'
 import { MIDDLEWARE_REGISTRY } from '../proxy/middleware/registry.ts'
 import type { Layout, NodeLayout } from './layout.ts'
 import { LayoutError, STORAGE_IP, isLoopback } from './layout.ts'
+import { rsyncModuleTemplate } from './rsyncd.ts'
 
 export const STATE_FORMAT_VERSION = 1
 
@@ -42,7 +43,11 @@ const secret = () => randomBytes(16).toString('hex')
 
 /** The all-in-one's pipeline: Swift's SAIO order, minus filters this checkout does not have yet. */
 export function allInOnePipeline(): string[] {
-  const wanted = ['catch_errors', 'healthcheck', 'proxy-logging', 's3api', 'tempauth', 'cors', 'proxy-logging']
+  // Swift's SAIO pipeline (formpost next to tempurl, Tern's cors right after auth).
+  const wanted = [
+    'catch_errors', 'gatekeeper', 'healthcheck', 'proxy-logging', 'cache', 'listing_formats', 'bulk', 'tempurl', 'formpost', 'ratelimit', 'crossdomain',
+    's3api', 'tempauth', 'cors', 'staticweb', 'copy', 'container-quotas', 'account-quotas', 'slo', 'dlo', 'versioned_writes', 'symlink', 'proxy-logging',
+  ]
   const known = new Set(MIDDLEWARE_REGISTRY.map((f) => f.name))
   return [...wanted.filter((name) => known.has(name)), 'proxy-server']
 }
@@ -110,6 +115,8 @@ export function nodeConfText(layout: Layout, node: NodeLayout, hashConf: string)
     `swift_dir = ${layout.etcDir}`,
     'workers = 1',
     'log_level = info',
+    '# The consistency daemons record their last pass here; GET /recon/... on the object server reads it.',
+    `recon_cache_path = ${join(layout.home, 'recon', node.name)}`,
     '',
     '[app:object-server]',
     `bind_port = ${node.ports.object}`,
@@ -119,6 +126,11 @@ export function nodeConfText(layout: Layout, node: NodeLayout, hashConf: string)
     '',
     '[app:account-server]',
     `bind_port = ${node.ports.account}`,
+    '',
+    '[object-replicator]',
+    '# rsync when installed (the all-in-one runs an rsync daemon), HTTP otherwise; ssync forces HTTP.',
+    'sync_method = rsync',
+    `rsync_module = ${rsyncModuleTemplate(layout)}`,
     '',
     hashConf.trim().split('\n').filter((l) => !l.startsWith('#')).join('\n'),
     '',

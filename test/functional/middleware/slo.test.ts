@@ -18,6 +18,11 @@ t.test('SLO and DLO', async (t) => {
   const manifest = parts.map((p, i) => ({ path: `/segs/part-${i}`, etag: md5(p), size_bytes: p.length }))
   const expectedEtag = md5(parts.map((p) => md5(p)).join(''))
 
+  await t.test('/info lists slo with its settings', async (t) => {
+    const info = JSON.parse((await c.request('GET', '/info')).body.toString()) as Record<string, Record<string, unknown>>
+    t.same(info.slo, { max_manifest_segments: 1000, max_manifest_size: 8 * 1024 * 1024, yield_frequency: 10, min_segment_size: 1, allow_async_delete: false })
+  })
+
   await t.test('manifest PUT and GET', async (t) => {
     const put = await c.request('PUT', `${A}/c/big?multipart-manifest=put`, { body: JSON.stringify(manifest), headers: { 'X-Object-Meta-Color': 'blue', 'Content-Type': 'text/plain' } })
     t.equal(put.status, 201, put.body.toString())

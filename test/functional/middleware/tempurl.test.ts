@@ -30,6 +30,13 @@ t.test('tempurl', async (t) => {
   const future = Math.floor(Date.now() / 1000) + 600
   const path = '/v1/AUTH_test/c/dir/file.txt'
 
+  await t.test('/info lists tempurl with its settings', async (t) => {
+    const info = JSON.parse((await c.request('GET', '/info')).body.toString()) as Record<string, Record<string, unknown>>
+    t.same(info.tempurl?.allowed_digests, ['sha1', 'sha256', 'sha512'])
+    t.same(info.tempurl?.methods, ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'])
+    t.same(info.tempurl?.outgoing_remove_headers, ['x-object-meta-*'])
+  })
+
   await t.test('raw HTTP: each digest, both key scopes', async (t) => {
     for (const digest of ['sha1', 'sha256', 'sha512']) {
       for (const key of ['acctkey', 'contkey']) {
