@@ -13,6 +13,7 @@ import { Supervisor } from './supervisor.ts'
 import type { ProcessSpec, RunningProcess } from './supervisor.ts'
 import { assertPortFree } from './supervisor.ts'
 import { bannerText } from './banner.ts'
+import { rsyncdSpec } from './rsyncd.ts'
 
 const TERN_BIN = fileURLToPath(new URL('../bin/tern.ts', import.meta.url))
 const COMMANDS_DIR = fileURLToPath(new URL('../bin/commands/', import.meta.url))
@@ -72,6 +73,8 @@ export async function startAllInOne(options: StartOptions = {}): Promise<AllInOn
   checkExposure(settings, layout.proxyConfPath)
 
   const specs = layout.nodes.map(nodeSpec)
+  const rsyncd = rsyncdSpec(layout)
+  if (rsyncd) specs.push(rsyncd)
   const host = connectHost(settings.bindIp)
   const proxySpec: ProcessSpec = { name: 'proxy-server', ...serverCommand('proxy', layout.proxyConfPath), host, ports: [settings.bindPort] }
   // Every port before any process: a clash is reported before anything starts.

@@ -20,10 +20,17 @@ import { DELETE } from './delete.ts'
 import { GET, HEAD } from './read.ts'
 import { POST } from './post.ts'
 import { PUT } from './put.ts'
+import { REPLICATE, REPLICATION_METHOD_HEADER, SSYNC } from './replicate-handler.ts'
 
 type Handler = (parts: ObjectServerParts, request: ObjectRequest) => Promise<void>
 
 const METHODS: Readonly<Record<string, Handler>> = { PUT, GET, HEAD, POST, DELETE }
+/**
+ * Verbs on /<device>/<partition>[/...] paths, for the replicators (object/replicate-handler.ts).
+ * Node's HTTP parser refuses methods it does not know (REPLICATE, SSYNC), so they travel as
+ * POST with X-Backend-Replication-Method naming the verb.
+ */
+const REPLICATION_METHODS: Readonly<Record<string, (parts: ObjectServerParts, sr: StorageRequest) => Promise<void>>> = { REPLICATE, SSYNC }
 
 export interface ObjectServerOptions {
   /** Another diskfile (the memory twin in tests); the fs one over config.devices otherwise. */
@@ -59,11 +66,19 @@ export function createObjectApp(config: ObjectServerConfig, logger: Logger, opti
     name: 'object-server',
     parts,
     async handle(sr: StorageRequest): Promise<void> {
+      const replication = REPLICATION_METHODS[replicationVerb(sr)]
+      if (replication) return replication(parts, sr)
       const handler = METHODS[sr.method]
       if (!handler) throw new HttpError(405, { headers: { Allow: Object.keys(METHODS).join(', ') } })
       await handler(parts, parseObjectRequest(sr))
     },
   }
+}
+
+function replicationVerb(sr: StorageRequest): string {
+  if (sr.method !== 'POST') return ''
+  const v = sr.req.headers[REPLICATION_METHOD_HEADER]
+  return typeof v === 'string' ? v.toUpperCase() : ''
 }
 
 /** The object server's http.Server (not yet listening). */

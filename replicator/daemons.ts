@@ -1,0 +1,32 @@
+// The consistency daemons by name, as `tern daemon <name> <conf>` and the all-in-one start
+// them: each reads its own section of the node's ini file (Swift's section names).
+import { join } from 'node:path'
+import type { Daemon } from '../common/daemon.ts'
+import type { Logger } from '../common/logger.ts'
+import { Ring } from '../ring/ring.ts'
+import type { DaemonConfig } from './config.ts'
+import { ObjectReplicator } from './object-replicator.ts'
+
+export interface DaemonArgs {
+  readonly config: DaemonConfig
+  readonly logger: Logger
+  readonly devices?: readonly string[] | undefined
+  readonly partitions?: readonly number[] | undefined
+}
+
+export interface DaemonEntry {
+  readonly summary: string
+  create(args: DaemonArgs): Promise<Daemon & { close?(): void | Promise<void> }>
+}
+
+export function loadRing(config: DaemonConfig, type: 'object' | 'container' | 'account'): Ring {
+  return Ring.load(join(config.swiftDir, `${type}.ring.gz`), { secrets: config.hashPath })
+}
+
+export const DAEMONS: Readonly<Record<string, DaemonEntry>> = {
+  'object-replicator': {
+    summary: 'push differing suffixes to the other primaries (rsync or HTTP), move handoffs home',
+    create: async ({ config, logger, devices, partitions }) =>
+      new ObjectReplicator({ config, logger, ring: loadRing(config, 'object'), devices, partitions }),
+  },
+}

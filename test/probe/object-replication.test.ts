@@ -1,0 +1,77 @@
+// Probe (Swift: test/probe/test_object_handoff.py, test_object_failures): a real all-in-one
+// cluster. A storage node is killed; objects are written (their third copy lands on a handoff)
+// and older objects deleted (their tombstones land on the handoff); the node returns; one
+// `tern daemon object-replicator --once` pass on every node later, every new object has its
+// three copies on its primaries and none elsewhere, and no deleted object came back. Once
+// with rsync, once with the HTTP sync.
+import t from 'tap'
+import { startAllInOneProcess } from '../helpers/all-in-one.ts'
+import { requireCommand } from '../helpers/require-tool.ts'
+import { loadClusterRing, passFigures, placement, runDaemonEverywhere, startNode, stopNode, testerToken } from '../helpers/probe-cluster.ts'
+
+const aio = await startAllInOneProcess(t)
+/** Restarted nodes must outlive the subtest that restarted them. */
+const root = t
+const ring = loadClusterRing(aio, 'object')
+const tester = await testerToken(aio)
+const account = tester.url.slice(tester.url.lastIndexOf('/') + 1)
+const req = (path: string, init: RequestInit & { headers?: Record<string, string> } = {}) =>
+  fetch(`${tester.url}${path}`, { ...init, headers: { 'X-Auth-Token': tester.token, ...init.headers } })
+
+/** `count` object names in `container` whose primaries include `node`. */
+function namesOn(container: string, node: string, count: number, prefix: string): string[] {
+  const victim = aio.layout.nodes.find((n) => n.name === node)!
+  const out: string[] = []
+  for (let i = 0; out.length < count; i++) {
+    const name = `${prefix}-${i}`
+    if (ring.getNodes(account, container, name).nodes.some((d) => d.port === victim.ports.object)) out.push(name)
+  }
+  return out
+}
+
+for (const method of ['rsync', 'ssync'] as const) {
+  t.test(`a node misses writes and deletes; one pass with ${method} repairs it`, async (t) => {
+    if (method === 'rsync' && !requireCommand(t, 'rsync', 'rsync')) return
+    const container = `repl-${method}`
+    const victim = aio.layout.nodes[method === 'rsync' ? 0 : 2]!
+    t.equal((await req(`/${container}`, { method: 'PUT' })).status, 201)
+    const doomed = namesOn(container, victim.name, 4, 'old')
+    for (const name of doomed) t.equal((await req(`/${container}/${name}`, { method: 'PUT', body: `old ${name}` })).status, 201)
+
+    await stopNode(aio, victim)
+    const fresh = namesOn(container, victim.name, 6, 'new')
+    for (const name of fresh) t.equal((await req(`/${container}/${name}`, { method: 'PUT', body: `body of ${name} `.repeat(50) })).status, 201, `PUT ${name} with a node down`)
+    for (const name of doomed) t.equal((await req(`/${container}/${name}`, { method: 'DELETE' })).status, 204, `DELETE ${name} with a node down`)
+
+    // The writes did land on a handoff: the victim has nothing of them, some other non-primary has.
+    const before = await placement(aio, ring, account, container, fresh[0]!)
+    t.same(before.files[victim.name], [], 'the stopped node missed the write')
+    const handoffs = Object.keys(before.files).filter((n) => !before.primaries.includes(n))
+    t.ok(handoffs.some((n) => before.files[n]!.length > 0), 'a handoff holds the third copy')
+
+    await startNode(root, aio, victim)
+    const runs = await runDaemonEverywhere(aio, 'object-replicator', ['--set', `sync_method=${method}`])
+    for (const run of runs) t.equal(run.code, 0, `${run.node} replicator pass exited 0`)
+    const figures = runs.map(passFigures)
+    const sent = figures.reduce((n, f) => n + (f.filesSent ?? 0), 0)
+    const removed = figures.reduce((n, f) => n + (f.handoffsRemoved ?? 0), 0)
+    t.ok(sent >= fresh.length + doomed.length, `files sent: ${sent}`)
+    t.ok(removed >= 1, `handoff partitions removed: ${removed}`)
+    t.equal(figures.reduce((n, f) => n + (f.failures ?? 0), 0), 0, 'no failures')
+
+    for (const name of fresh) {
+      const p = await placement(aio, ring, account, container, name)
+      const dataFiles = p.primaries.map((n) => p.files[n]!.filter((f) => f.endsWith('.data')))
+      t.ok(dataFiles.every((d) => d.length === 1) && new Set(dataFiles.flat()).size === 1, `${name}: the same .data on all 3 primaries`)
+      for (const n of Object.keys(p.files).filter((n) => !p.primaries.includes(n))) t.same(p.files[n], [], `${name}: nothing left on ${n}`)
+      const got = await req(`/${container}/${name}`)
+      t.equal(await got.text(), `body of ${name} `.repeat(50))
+    }
+    for (const name of doomed) {
+      const p = await placement(aio, ring, account, container, name)
+      for (const n of p.primaries) t.match(p.files[n], [/\.ts$/], `${name}: only a tombstone on ${n}`)
+      for (const n of Object.keys(p.files).filter((n) => !p.primaries.includes(n))) t.same(p.files[n], [], `${name}: nothing left on ${n}`)
+      t.equal((await req(`/${container}/${name}`)).status, 404, `${name} stays deleted`)
+    }
+  })
+}
