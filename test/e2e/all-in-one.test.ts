@@ -4,6 +4,8 @@
 // in the middle of a stream of writes.
 import t from 'tap'
 import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import http from 'node:http'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -11,6 +13,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { requireCommand } from '../helpers/require-tool.ts'
 import { startAllInOneProcess } from '../helpers/all-in-one.ts'
+import { generatedBody } from '../helpers/generated-body.ts'
 import { Ring } from '../../ring/ring.ts'
 import { parseIni } from '../../common/config/ini.ts'
 import { nodeSpec } from '../../all-in-one/start.ts'
@@ -218,4 +221,53 @@ t.test('a storage node killed during a stream of writes loses nothing, and is us
     landed = direct.status === 200
   }
   t.ok(landed, 'a write reached the returned node')
+})
+
+t.test('200 MB streamed upload and download keep their MD5', async (t) => {
+  const SIZE = 200 * 1024 * 1024
+  t.equal((await req('/big', { method: 'PUT' })).status, 201)
+  const sentMd5 = createHash('md5')
+  const put = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    const r = http.request(`${tester.url}/big/blob`, { method: 'PUT', headers: { 'X-Auth-Token': tester.token, 'Content-Length': SIZE } }, resolve)
+    r.on('error', reject)
+    generatedBody(SIZE, sentMd5).pipe(r)
+  })
+  put.resume()
+  const sentHex = sentMd5.digest('hex')
+  t.equal(put.statusCode, 201)
+  t.equal(put.headers.etag, sentHex, 'the servers computed the same MD5')
+
+  const got = createHash('md5')
+  let bytes = 0
+  const status = await new Promise<number>((resolve, reject) => {
+    http.get(`${tester.url}/big/blob`, { headers: { 'X-Auth-Token': tester.token } }, (res) => {
+      res.on('data', (d: Buffer) => {
+        bytes += d.length
+        got.update(d)
+      })
+      res.on('end', () => resolve(res.statusCode ?? 0))
+      res.on('error', reject)
+    }).on('error', reject)
+  })
+  t.equal(status, 200)
+  t.equal(bytes, SIZE)
+  t.equal(got.digest('hex'), sentHex, 'downloaded MD5 matches')
+})
+
+t.test('a second start reuses the configuration and the data', async (t) => {
+  t.equal((await req('/restart', { method: 'PUT' })).status, 201)
+  t.equal((await req('/restart/kept', { method: 'PUT', body: 'still here' })).status, 201)
+  const swiftConf = await readFile(aio.layout.swiftConfPath, 'utf8')
+  t.equal(await aio.stop(), 0, 'Ctrl-C stops every server cleanly')
+
+  const again = await startAllInOneProcess(t, {
+    home: aio.home,
+    env: { TERN_PORT_BASE: String(aio.layout.portBase), TERN_PROXY_PORT: String(aio.layout.proxyPort) },
+  })
+  t.equal(await readFile(aio.layout.swiftConfPath, 'utf8'), swiftConf, 'the hash secrets are kept')
+  const auth = await fetch(again.authUrl, { headers: { 'X-Auth-User': 'test:tester', 'X-Auth-Key': 'testing' } })
+  const token = auth.headers.get('x-auth-token')!
+  const r = await fetch(`${auth.headers.get('x-storage-url')}/restart/kept`, { headers: { 'X-Auth-Token': token } })
+  t.equal(r.status, 200)
+  t.equal(await r.text(), 'still here')
 })
