@@ -6,6 +6,7 @@ import type { Logger } from '../common/logger.ts'
 import { Ring } from '../ring/ring.ts'
 import type { DaemonConfig } from './config.ts'
 import { ObjectReplicator } from './object-replicator.ts'
+import { ObjectUpdater } from '../object/updater.ts'
 
 export interface DaemonArgs {
   readonly config: DaemonConfig
@@ -28,5 +29,10 @@ export const DAEMONS: Readonly<Record<string, DaemonEntry>> = {
     summary: 'push differing suffixes to the other primaries (rsync or HTTP), move handoffs home',
     create: async ({ config, logger, devices, partitions }) =>
       new ObjectReplicator({ config, logger, ring: loadRing(config, 'object'), devices, partitions }),
+  },
+  'object-updater': {
+    summary: 'replay async pending container updates to the container servers',
+    create: async ({ config, logger }) =>
+      new ObjectUpdater({ config, logger, objectRing: loadRing(config, 'object'), containerRing: loadRing(config, 'container') }),
   },
 }

@@ -154,13 +154,12 @@ export class ObjectReplicator implements Daemon {
     const suffixes = differingSuffixes(local, remote)
     if (suffixes.length === 0) return true
     try {
-      const sent = this.syncMethod === 'rsync'
-        ? await rsyncPush(suffixes.map((s) => join(job.partDir, s)), rsyncDestination(this.options.config.rsyncModule, target, policyDir('objects', this.policy), job.partition), {
-          timeout: this.options.config.rsyncTimeout,
-          connTimeout: this.options.config.connTimeout,
-          bwlimit: this.options.config.rsyncBwlimit,
-        })
-        : await httpSyncPush(this.client, node, job.partition, job.partDir, suffixes, { policy: this.policy })
+      const sent = await this.push(job, target, node, suffixes).catch((err: unknown) => {
+        // A push races with the remote's own cleanup (an empty directory removed under rsync's
+        // feet) or a concurrent push: once more finds the tree settled.
+        this.options.logger.info('push failed, retrying once', { partition: job.partition, peer: node.device, err: (err as Error).message })
+        return this.push(job, target, node, suffixes)
+      })
       this.stats.filesSent! += sent.filesSent
       this.stats.suffixesSynced! += suffixes.length
       // The remote recomputes what we touched (and cleans up files our push made obsolete).
@@ -176,6 +175,16 @@ export class ObjectReplicator implements Daemon {
       this.options.logger.warn('push failed', { device: job.dev.device, partition: job.partition, peer: `${node.ip}:${node.port}/${node.device}`, method: this.syncMethod, err })
       return false
     }
+  }
+
+  private push(job: Job, target: RingDevice, node: BackendNode, suffixes: readonly string[]): Promise<{ filesSent: number }> {
+    const c = this.options.config
+    if (this.syncMethod === 'rsync') {
+      const sources = suffixes.map((s) => join(job.partDir, s))
+      const dest = rsyncDestination(c.rsyncModule, target, policyDir('objects', this.policy), job.partition)
+      return rsyncPush(sources, dest, { timeout: c.rsyncTimeout, connTimeout: c.connTimeout, bwlimit: c.rsyncBwlimit })
+    }
+    return httpSyncPush(this.client, node, job.partition, job.partDir, suffixes, { policy: this.policy })
   }
 
   async remoteHashes(node: BackendNode, partition: number, recalculate: readonly string[]): Promise<SuffixHashes> {

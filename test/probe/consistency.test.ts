@@ -1,9 +1,10 @@
-// Probe (Swift: test/probe/test_object_handoff.py, test_object_failures): a real all-in-one
+// Probe (Swift: test/probe/test_object_handoff.py, test_object_async_update.py): a real all-in-one
 // cluster. A storage node is killed; objects are written (their third copy lands on a handoff)
 // and older objects deleted (their tombstones land on the handoff); the node returns; one
 // `tern daemon object-replicator --once` pass on every node later, every new object has its
 // three copies on its primaries and none elsewhere, and no deleted object came back. Once
-// with rsync, once with the HTTP sync.
+// with rsync, once with the HTTP sync. Then a container server misses object PUTs: one
+// `tern daemon object-updater --once` pass replays the async pendings into its listing.
 import t from 'tap'
 import { startAllInOneProcess } from '../helpers/all-in-one.ts'
 import { requireCommand } from '../helpers/require-tool.ts'
@@ -57,7 +58,8 @@ for (const method of ['rsync', 'ssync'] as const) {
     const removed = figures.reduce((n, f) => n + (f.handoffsRemoved ?? 0), 0)
     t.ok(sent >= fresh.length + doomed.length, `files sent: ${sent}`)
     t.ok(removed >= 1, `handoff partitions removed: ${removed}`)
-    t.equal(figures.reduce((n, f) => n + (f.failures ?? 0), 0), 0, 'no failures')
+    const warnings = runs.flatMap((r) => r.output.split('\n').filter((l) => l.includes('"level":"warn"') || l.includes('"level":"error"')))
+    t.equal(figures.reduce((n, f) => n + (f.failures ?? 0), 0), 0, 'no failures', { warnings })
 
     for (const name of fresh) {
       const p = await placement(aio, ring, account, container, name)
@@ -74,4 +76,40 @@ for (const method of ['rsync', 'ssync'] as const) {
       t.equal((await req(`/${container}/${name}`)).status, 404, `${name} stays deleted`)
     }
   })
+}
+
+t.test('a container server down during PUTs: the updater completes its listing', async (t) => {
+  const container = 'updates'
+  t.equal((await req(`/${container}`, { method: 'PUT' })).status, 201)
+  const containerRing = loadClusterRing(aio, 'container')
+  const { partition, nodes } = containerRing.getNodes(account, container)
+  const victim = aio.layout.nodes.find((n) => n.ports.container === nodes[0]!.port)!
+  await stopNode(aio, victim)
+  const names = Array.from({ length: 8 }, (_, i) => `u${i}`)
+  for (const name of names) t.equal((await req(`/${container}/${name}`, { method: 'PUT', body: name })).status, 201)
+  await startNode(root, aio, victim)
+  const direct = async () => {
+    const r = await fetch(`http://127.0.0.1:${victim.ports.container}/${victim.device}/${partition}/${account}/${container}?format=json`)
+    return r.status === 200 ? ((await r.json()) as { name: string }[]).map((o) => o.name) : []
+  }
+  t.same(await direct(), [], 'the returned container replica missed every update')
+  const pending = await countAsyncPending()
+  t.ok(pending >= names.length, `async pendings written: ${pending}`)
+  const runs = await runDaemonEverywhere(aio, 'object-updater')
+  for (const run of runs) t.equal(run.code, 0, `${run.node} updater pass exited 0`)
+  const delivered = runs.map(passFigures).reduce((n, f) => n + (f.successes ?? 0), 0)
+  t.ok(delivered >= names.length, `pendings delivered: ${delivered}`)
+  t.same(await direct(), names, 'the replica lists every object')
+  t.equal(await countAsyncPending(), 0, 'no async pending left')
+})
+
+async function countAsyncPending(): Promise<number> {
+  const { readdir } = await import('node:fs/promises')
+  const { join } = await import('node:path')
+  let n = 0
+  for (const node of aio.layout.nodes) {
+    const root = join(node.devicesDir, node.device, 'async_pending')
+    for (const suffix of await readdir(root).catch(() => [] as string[])) n += (await readdir(join(root, suffix)).catch(() => [] as string[])).length
+  }
+  return n
 }
