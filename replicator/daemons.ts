@@ -7,6 +7,7 @@ import { Ring } from '../ring/ring.ts'
 import type { DaemonConfig } from './config.ts'
 import { ObjectReplicator } from './object-replicator.ts'
 import { ObjectUpdater } from '../object/updater.ts'
+import { ObjectAuditor } from '../object/auditor.ts'
 
 export interface DaemonArgs {
   readonly config: DaemonConfig
@@ -29,6 +30,11 @@ export const DAEMONS: Readonly<Record<string, DaemonEntry>> = {
     summary: 'push differing suffixes to the other primaries (rsync or HTTP), move handoffs home',
     create: async ({ config, logger, devices, partitions }) =>
       new ObjectReplicator({ config, logger, ring: loadRing(config, 'object'), devices, partitions }),
+  },
+  'object-auditor': {
+    summary: 're-hash object bodies at bytes_per_second and quarantine mismatches (mode = zbf: sizes and metadata only)',
+    create: async ({ config, logger }) =>
+      new ObjectAuditor({ config, logger, ring: loadRing(config, 'object'), zeroByteOnly: config.raw.mode === 'zbf' }),
   },
   'object-updater': {
     summary: 'replay async pending container updates to the container servers',

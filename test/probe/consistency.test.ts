@@ -113,3 +113,33 @@ async function countAsyncPending(): Promise<number> {
   }
   return n
 }
+
+t.test('a body rotted on disk: the auditor quarantines it, replication restores it, no client sees it', async (t) => {
+  const container = 'audit'
+  t.equal((await req(`/${container}`, { method: 'PUT' })).status, 201)
+  const body = 'precious bytes '.repeat(300)
+  t.equal((await req(`/${container}/rot`, { method: 'PUT', body })).status, 201)
+  const p = await placement(aio, ring, account, container, 'rot')
+  const victim = aio.layout.nodes.find((n) => n.name === p.primaries[0])!
+  const { join } = await import('node:path')
+  const { open } = await import('node:fs/promises')
+  const dataName = p.files[victim.name]!.find((f) => f.endsWith('.data'))!
+  const dataPath = join(victim.devicesDir, victim.device, 'objects', String(p.partition), p.hash.slice(-3), p.hash, dataName)
+  const fh = await open(dataPath, 'r+')
+  await fh.write(Buffer.from('ROT'), 0, 3, 100)
+  await fh.close()
+
+  const [audit] = await runDaemonEverywhere(aio, 'object-auditor', [], [victim])
+  t.equal(audit!.code, 0)
+  t.equal(passFigures(audit!).quarantined, 1, 'one object quarantined')
+  t.same((await placement(aio, ring, account, container, 'rot')).files[victim.name], [], 'gone from the object tree')
+  const direct = await fetch(`http://127.0.0.1:${victim.ports.object}/${victim.device}/${p.partition}/${account}/${container}/rot`)
+  t.equal(direct.status, 404, 'the node no longer serves it')
+  for (let i = 0; i < 3; i++) t.equal(await (await req(`/${container}/rot`)).text(), body, 'the proxy serves a good copy')
+
+  const runs = await runDaemonEverywhere(aio, 'object-replicator')
+  for (const run of runs) t.equal(run.code, 0)
+  t.same((await placement(aio, ring, account, container, 'rot')).files[victim.name], [dataName], 'replication restored it')
+  const restored = await fetch(`http://127.0.0.1:${victim.ports.object}/${victim.device}/${p.partition}/${account}/${container}/rot`)
+  t.equal(await restored.text(), body, 'the restored copy is good')
+})
