@@ -14,6 +14,7 @@ import type { ProcessSpec, RunningProcess } from './supervisor.ts'
 import { assertPortFree } from './supervisor.ts'
 import { bannerText } from './banner.ts'
 import { rsyncdSpec } from './rsyncd.ts'
+import { daemonSpec, daemonsEnabled } from './daemons.ts'
 
 const TERN_BIN = fileURLToPath(new URL('../bin/tern.ts', import.meta.url))
 const COMMANDS_DIR = fileURLToPath(new URL('../bin/commands/', import.meta.url))
@@ -75,6 +76,7 @@ export async function startAllInOne(options: StartOptions = {}): Promise<AllInOn
   const specs = layout.nodes.map(nodeSpec)
   const rsyncd = rsyncdSpec(layout)
   if (rsyncd) specs.push(rsyncd)
+  if (daemonsEnabled(process.env)) specs.push(...layout.nodes.map(daemonSpec))
   const host = connectHost(settings.bindIp)
   const proxySpec: ProcessSpec = { name: 'proxy-server', ...serverCommand('proxy', layout.proxyConfPath), host, ports: [settings.bindPort] }
   // Every port before any process: a clash is reported before anything starts.

@@ -7,15 +7,15 @@ import { loadDaemonConfig } from '../../replicator/config.ts'
 import { DAEMONS } from '../../replicator/daemons.ts'
 
 function usage(): string {
-  const lines = ['usage: tern daemon <name> <conf> [--once] [--set key=value]... [--devices a,b] [--partitions 1,2]', '', 'daemons:']
+  const lines = ['usage: tern daemon <name|all> <conf> [--once] [--set key=value]... [--devices a,b] [--partitions 1,2]', '', 'daemons:']
   for (const [name, d] of Object.entries(DAEMONS)) lines.push(`  ${name.padEnd(20)} ${d.summary}`)
   return lines.join('\n')
 }
 
 export async function run(argv: string[]): Promise<number> {
   const [name, conf, ...rest] = argv
-  const entry = name === undefined ? undefined : DAEMONS[name]
-  if (!entry || !conf) {
+  const names = name === 'all' ? Object.keys(DAEMONS) : name !== undefined && DAEMONS[name] ? [name] : []
+  if (names.length === 0 || !conf) {
     console.error(usage())
     return 2
   }
@@ -37,17 +37,22 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   try {
-    const config = await loadDaemonConfig(conf, name!, overrides)
-    const logger = createLogger({ stream: process.stdout, level: config.logLevel, bindings: { server: name, pid: process.pid } })
-    const daemon = await entry.create({ config, logger, devices, partitions })
     const stop = new AbortController()
     process.once('SIGTERM', () => stop.abort())
     process.once('SIGINT', () => stop.abort())
-    try {
-      await runDaemon(daemon, { once, interval: config.interval, logger, reconCachePath: config.reconCachePath, signal: stop.signal })
-    } finally {
-      await daemon.close?.()
-    }
+    // "all" runs every daemon of the node in this one process (the all-in-one does).
+    await Promise.all(
+      names.map(async (daemonName) => {
+        const config = await loadDaemonConfig(conf, daemonName, overrides)
+        const logger = createLogger({ stream: process.stdout, level: config.logLevel, bindings: { server: daemonName, pid: process.pid } })
+        const daemon = await DAEMONS[daemonName]!.create({ config, logger, devices, partitions })
+        try {
+          await runDaemon(daemon, { once, interval: config.interval, logger, reconCachePath: config.reconCachePath, signal: stop.signal })
+        } finally {
+          await daemon.close?.()
+        }
+      }),
+    )
     return 0
   } catch (err) {
     console.error(`tern daemon ${name}: ${(err as Error).message}`)

@@ -10,7 +10,8 @@ import { startAllInOneProcess } from '../helpers/all-in-one.ts'
 import { requireCommand } from '../helpers/require-tool.ts'
 import { loadClusterRing, passFigures, placement, runDaemonEverywhere, startNode, stopNode, testerToken } from '../helpers/probe-cluster.ts'
 
-const aio = await startAllInOneProcess(t)
+// The daemons stay off: each scenario runs its passes itself.
+const aio = await startAllInOneProcess(t, { env: { TERN_DAEMONS: '0' } })
 /** Restarted nodes must outlive the subtest that restarted them. */
 const root = t
 const ring = loadClusterRing(aio, 'object')
