@@ -1,12 +1,12 @@
 // Service and bucket requests (Swift's s3api controllers/service.py, bucket.py, location.py):
 // ListBuckets over the account listing, CreateBucket / HeadBucket / DeleteBucket over the
 // container, GetBucketLocation, and ListObjects v1 / v2 over the container listing.
-import { BucketAlreadyOwnedByYou, BucketNotEmpty, InvalidArgument, InvalidLocationConstraint, NoSuchBucket } from './errors.ts'
+import { BucketAlreadyExists, BucketAlreadyOwnedByYou, BucketNotEmpty, InvalidArgument, InvalidLocationConstraint, NoSuchBucket } from './errors.ts'
 import type { S3Request } from './s3-request.ts'
 import { checkBucketName, quoteEtag, readXmlBody, s3ListingTime, sendEmpty, sendXml, swiftError, validBucketName } from './s3-request.ts'
 import { textOf } from './xml.ts'
 import { segmentsContainer } from './multipart-store.ts'
-import { cannedAclHeaders } from './acl.ts'
+import { aclHeaders } from './acl.ts'
 
 interface AccountEntry {
   name: string
@@ -59,10 +59,15 @@ export async function createBucket(req: S3Request): Promise<void> {
       throw new InvalidLocationConstraint(undefined, { LocationConstraint: location })
     }
   }
-  const headers = cannedAclHeaders(req, 'bucket')
+  const headers = aclHeaders(req, 'bucket')
+  const claim = await req.registry.claim(bucket, { account: req.swift.account, owner: { id: req.owner.id, name: req.owner.displayName } })
+  if (typeof claim === 'object') throw new BucketAlreadyExists(undefined, { BucketName: bucket })
   const res = await req.swift.request({ method: 'PUT', container: bucket, headers })
   if (res.status === 202) throw new BucketAlreadyOwnedByYou(undefined, { BucketName: bucket })
-  if (res.status !== 201 && res.status !== 204) throw swiftError(req, res)
+  if (res.status !== 201 && res.status !== 204) {
+    if (claim === 'claimed') await req.registry.release(bucket, req.swift.account)
+    throw swiftError(req, res)
+  }
   req.ctx.set('Location', `/${bucket}`)
   sendEmpty(req, 200)
 }
@@ -84,6 +89,7 @@ export async function deleteBucket(req: S3Request): Promise<void> {
   // The multipart segments container goes with its bucket when it is empty (uploads aborted).
   const segments = await req.swift.request({ method: 'DELETE', container: segmentsContainer(bucket) })
   segments.discard()
+  await req.registry.release(bucket, req.swift.account)
   sendEmpty(req, 204)
 }
 

@@ -8,7 +8,7 @@ import type { S3Request } from './s3-request.ts'
 import { checkBucketName, checkKey, s3TimeOfHttpDate, sendXml, swiftError, unquoteEtag } from './s3-request.ts'
 import { throwBodyFailure } from './object.ts'
 import { metadataHeaders, objectSize, objectWriteHeaders, s3Etag } from './object-headers.ts'
-import { cannedAclHeaders } from './acl.ts'
+import { aclHeaders } from './acl.ts'
 import { isManifest, manifestStream, parseManifest } from './multipart-store.ts'
 
 export interface CopySource {
@@ -112,13 +112,13 @@ export async function copyObject(req: S3Request): Promise<void> {
   let res
   if (isManifest(src.headers)) {
     // Copying a manifest would share its segments: write the assembled bytes instead.
-    const headers: Record<string, string> = replace ? objectWriteHeaders(req) : { ...keptMetadata(src.headers), ...cannedAclHeaders(req, 'object') }
+    const headers: Record<string, string> = replace ? objectWriteHeaders(req) : { ...keptMetadata(src.headers), ...aclHeaders(req, 'object') }
     delete headers.etag
     const { stream, length } = await openCopySource(req, src)
     headers['content-length'] = String(length)
     res = await req.swift.request({ method: 'PUT', container: req.bucket, object: req.key, headers, body: stream })
   } else {
-    const headers: Record<string, string> = { 'x-copy-from': `/${encodeURIComponent(src.bucket)}/${encodeURIComponent(src.key)}`, ...cannedAclHeaders(req, 'object') }
+    const headers: Record<string, string> = { 'x-copy-from': `/${encodeURIComponent(src.bucket)}/${encodeURIComponent(src.key)}`, ...aclHeaders(req, 'object') }
     if (replace) Object.assign(headers, { 'x-fresh-metadata': 'true' }, metadataHeaders(req))
     res = await req.swift.request({ method: 'PUT', container: req.bucket, object: req.key, headers })
   }
@@ -132,7 +132,7 @@ export async function copyObject(req: S3Request): Promise<void> {
 function keptMetadata(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(headers)) {
-    if (k.startsWith('x-object-meta-') || ['content-type', 'cache-control', 'expires', 'content-disposition', 'content-encoding', 'content-language', 'x-object-sysmeta-s3api-acl', 'x-object-sysmeta-s3api-tagging'].includes(k)) out[k] = v
+    if (k.startsWith('x-object-meta-') || ['content-type', 'cache-control', 'expires', 'content-disposition', 'content-encoding', 'content-language', 'x-object-sysmeta-s3api-acl', 'x-object-sysmeta-s3api-tagging', 'x-object-transient-sysmeta-s3api-acl', 'x-object-transient-sysmeta-s3api-tagging'].includes(k)) out[k] = v
   }
   return out
 }

@@ -54,6 +54,12 @@ export const InvalidRange = s3Error('InvalidRange', 416, 'The requested range is
 export const InvalidRequest = s3Error('InvalidRequest', 400, 'Invalid Request')
 export const InvalidStorageClass = s3Error('InvalidStorageClass', 400, 'The storage class you specified is not valid.')
 export const KeyTooLongError = s3Error('KeyTooLongError', 400, 'Your key is too long.')
+export const MalformedACLError = s3Error('MalformedACLError', 400, 'The XML you provided was not well-formed or did not validate against our published schema.')
+export const InvalidTag = s3Error('InvalidTag', 400, 'The tag provided was not a valid tag.')
+export const NoSuchTagSet = s3Error('NoSuchTagSet', 404, 'The TagSet does not exist')
+export const NoSuchCORSConfiguration = s3Error('NoSuchCORSConfiguration', 404, 'The CORS configuration does not exist')
+export const CORSForbidden = s3Error('AccessForbidden', 403, 'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.')
+export const UnresolvableGrantByEmailAddress = s3Error('UnresolvableGrantByEmailAddress', 400, 'The e-mail address you provided does not match any account on record.')
 export const MalformedXML = s3Error('MalformedXML', 400, 'The XML you provided was not well-formed or did not validate against our published schema.')
 export const MethodNotAllowed = s3Error('MethodNotAllowed', 405, 'The specified method is not allowed against this resource.')
 export const MissingContentLength = s3Error('MissingContentLength', 411, 'You must provide the Content-Length HTTP header.')
@@ -72,7 +78,7 @@ export const S3_ERROR_CODES = [
   'AccessDenied', 'AuthorizationHeaderMalformed', 'AuthorizationQueryParametersError', 'BadDigest', 'BucketAlreadyExists', 'BucketAlreadyOwnedByYou',
   'BucketNotEmpty', 'EntityTooLarge', 'EntityTooSmall', 'IncompleteBody', 'InternalError', 'InvalidAccessKeyId', 'InvalidArgument',
   'InvalidBucketName', 'InvalidDigest', 'InvalidLocationConstraint', 'InvalidPart', 'InvalidPartOrder', 'InvalidRange', 'InvalidRequest',
-  'InvalidStorageClass', 'KeyTooLongError', 'MalformedXML', 'MethodNotAllowed', 'MissingContentLength', 'NoSuchBucket', 'NoSuchKey', 'NoSuchUpload',
+  'InvalidStorageClass', 'KeyTooLongError', 'MalformedACLError', 'InvalidTag', 'NoSuchTagSet', 'NoSuchCORSConfiguration', 'AccessForbidden', 'UnresolvableGrantByEmailAddress', 'MalformedXML', 'MethodNotAllowed', 'MissingContentLength', 'NoSuchBucket', 'NoSuchKey', 'NoSuchUpload',
   'NotImplemented', 'PreconditionFailed', 'RequestTimeTooSkewed', 'ServiceUnavailable', 'SignatureDoesNotMatch', 'XAmzContentSHA256Mismatch',
 ] as const
 

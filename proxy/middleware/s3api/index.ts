@@ -7,13 +7,19 @@ import type { Readable, Transform } from 'node:stream'
 import type { IniSection } from '../../../common/config/ini.ts'
 import type { MiddlewareDeps, MiddlewareFactory, ProxyContext, ProxyMiddleware, ProxyState } from '../../context.ts'
 import { getAcl, putAcl } from './acl.ts'
+import type { Owner } from './acl-model.ts'
+import type { Need } from './access.ts'
+import { ANYONE, OWNER_ONLY, bucketNeed, checkForeignAccess, isAnonymousS3Path, objectNeed } from './access.ts'
+import { BucketRegistry, REGISTRY_ACCOUNT } from './bucket-registry.ts'
+import { applyCorsHeaders, deleteBucketCors, getBucketCors, preflight, putBucketCors } from './cors.ts'
+import { deleteTagging, getTagging, putTagging } from './tagging.ts'
 import { authenticate, isS3Request, scopeOf } from './auth.ts'
 import type { S3Authenticated } from './auth.ts'
 import { AwsChunkedDecoder, Sha256Check } from './aws-chunked.ts'
 import type { BodyCheck } from './aws-chunked.ts'
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets, listObjects } from './bucket.ts'
 import { copyObject } from './copy.ts'
-import { InternalError, InvalidArgument, MethodNotAllowed, MissingContentLength, NotImplemented, S3Error, XAmzContentSHA256Mismatch, renderS3Error } from './errors.ts'
+import { AccessDenied, InternalError, InvalidArgument, MethodNotAllowed, NoSuchBucket, MissingContentLength, NotImplemented, S3Error, XAmzContentSHA256Mismatch, renderS3Error } from './errors.ts'
 import { deleteObjects } from './multi-delete.ts'
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart } from './multipart.ts'
 import { deleteObject, getObject, putObject } from './object.ts'
@@ -75,11 +81,11 @@ function watchFailure(ctx: ProxyContext, check: Transform): void {
   ctx.req.pipe(check)
 }
 
-function requestBody(ctx: ProxyContext, auth: S3Authenticated): { body: Readable; check: BodyCheck | undefined; length: number | null } {
+function requestBody(ctx: ProxyContext, auth: S3Authenticated | undefined): { body: Readable; check: BodyCheck | undefined; length: number | null } {
   const cl = ctx.get('Content-Length')
   const length = cl === '' ? null : Number(cl)
-  const payload = auth.v4?.parts.payloadHash
-  if (payload === STREAMING_PAYLOAD && auth.v4) {
+  const payload = auth?.v4?.parts.payloadHash
+  if (payload === STREAMING_PAYLOAD && auth?.v4) {
     const decoded = Number(ctx.get('x-amz-decoded-content-length'))
     if (!ctx.get('x-amz-decoded-content-length') || !Number.isSafeInteger(decoded)) throw new MissingContentLength()
     const v4 = auth.v4
@@ -87,7 +93,7 @@ function requestBody(ctx: ProxyContext, auth: S3Authenticated): { body: Readable
     watchFailure(ctx, decoder)
     return { body: decoder, check: decoder, length: decoded }
   }
-  if (payload !== undefined && payload !== UNSIGNED_PAYLOAD && !auth.v4?.parts.presigned) {
+  if (payload !== undefined && payload !== UNSIGNED_PAYLOAD && !auth?.v4?.parts.presigned) {
     if (!/^[0-9a-fA-F]{64}$/.test(payload)) throw new InvalidArgument('x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, or a valid sha256 value.', { ArgumentName: 'x-amz-content-sha256', ArgumentValue: payload })
     if (!length) {
       if (payload.toLowerCase() !== EMPTY_SHA256 && length === 0) throw new XAmzContentSHA256Mismatch(undefined, { ClientComputedContentSHA256: payload, S3ComputedContentSHA256: EMPTY_SHA256 })
@@ -111,43 +117,58 @@ const getVersioning: Handler = async (req) => {
 }
 
 /** Sub-resources not implemented yet: an honest NotImplemented rather than a wrong answer. */
-const UNSUPPORTED = ['tagging', 'cors', 'lifecycle', 'policy', 'website', 'logging', 'notification', 'versions', 'object-lock', 'encryption', 'replication', 'ownershipControls', 'publicAccessBlock', 'accelerate', 'requestPayment', 'retention', 'legal-hold', 'attributes', 'torrent', 'restore', 'select', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'policyStatus']
+const UNSUPPORTED = ['lifecycle', 'policy', 'website', 'logging', 'notification', 'versions', 'object-lock', 'encryption', 'replication', 'ownershipControls', 'publicAccessBlock', 'accelerate', 'requestPayment', 'retention', 'legal-hold', 'attributes', 'torrent', 'restore', 'select', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'policyStatus']
 
-function route(req: S3Request): Handler {
+type Routed = [Handler, Need]
+
+function byMethod(method: string, table: Record<string, Handler>, need: Need): Routed {
+  return [table[method] ?? notImplemented, need]
+}
+
+function route(req: S3Request): Routed {
   const { ctx, bucket, key, query } = req
   const method = ctx.method
   if (bucket === undefined) {
-    if (method === 'GET') return listBuckets
+    if (method === 'GET') return [listBuckets, OWNER_ONLY]
     throw new MethodNotAllowed(undefined, { Method: method, ResourceType: 'SERVICE' })
   }
   checkBucketName(bucket, req.config)
+  if (method === 'OPTIONS') return [preflight, ANYONE]
   if (key === undefined) {
-    if (query.has('acl')) return method === 'GET' ? getAcl : method === 'PUT' ? putAcl : notImplemented
-    if (query.has('uploads') && method === 'GET') return listMultipartUploads
-    if (query.has('location') && method === 'GET') return getBucketLocation
-    if (query.has('versioning')) return method === 'GET' ? getVersioning : notImplemented
-    if (query.has('delete') && method === 'POST') return deleteObjects
-    if (UNSUPPORTED.some((q) => query.has(q))) return notImplemented
-    if (method === 'GET') return listObjects
-    if (method === 'PUT') return createBucket
-    if (method === 'HEAD') return headBucket
-    if (method === 'DELETE') return deleteBucket
+    if (query.has('acl')) return method === 'GET' ? [getAcl, bucketNeed('READ_ACP')] : method === 'PUT' ? [putAcl, bucketNeed('WRITE_ACP')] : [notImplemented, OWNER_ONLY]
+    if (query.has('uploads') && method === 'GET') return [listMultipartUploads, bucketNeed('READ')]
+    if (query.has('location') && method === 'GET') return [getBucketLocation, OWNER_ONLY]
+    if (query.has('versioning')) return [method === 'GET' ? getVersioning : notImplemented, OWNER_ONLY]
+    if (query.has('tagging')) return byMethod(method, { GET: getTagging, PUT: putTagging, DELETE: deleteTagging }, OWNER_ONLY)
+    if (query.has('cors')) return byMethod(method, { GET: getBucketCors, PUT: putBucketCors, DELETE: deleteBucketCors }, OWNER_ONLY)
+    if (query.has('delete') && method === 'POST') return [deleteObjects, bucketNeed('WRITE')]
+    if (UNSUPPORTED.some((q) => query.has(q))) return [notImplemented, OWNER_ONLY]
+    if (method === 'GET') return [listObjects, bucketNeed('READ')]
+    if (method === 'PUT') return [createBucket, OWNER_ONLY]
+    if (method === 'HEAD') return [headBucket, bucketNeed('READ')]
+    if (method === 'DELETE') return [deleteBucket, OWNER_ONLY]
     throw new MethodNotAllowed(undefined, { Method: method, ResourceType: 'BUCKET' })
   }
   checkKey(key)
-  if (query.has('acl')) return method === 'GET' ? getAcl : method === 'PUT' ? putAcl : notImplemented
-  if (query.has('uploads') && method === 'POST') return createMultipartUpload
+  if (query.has('acl')) return method === 'GET' ? [getAcl, objectNeed('READ_ACP')] : method === 'PUT' ? [putAcl, objectNeed('WRITE_ACP')] : [notImplemented, OWNER_ONLY]
+  if (query.has('tagging')) return byMethod(method, { GET: getTagging, PUT: putTagging, DELETE: deleteTagging }, OWNER_ONLY)
+  if (query.has('uploads') && method === 'POST') return [createMultipartUpload, bucketNeed('WRITE')]
   if (query.has('uploadId')) {
-    if (method === 'PUT') return uploadPart
-    if (method === 'POST') return completeMultipartUpload
-    if (method === 'DELETE') return abortMultipartUpload
-    if (method === 'GET') return listParts
+    if (method === 'PUT') return [uploadPart, bucketNeed('WRITE')]
+    if (method === 'POST') return [completeMultipartUpload, bucketNeed('WRITE')]
+    if (method === 'DELETE') return [abortMultipartUpload, bucketNeed('WRITE')]
+    if (method === 'GET') return [listParts, bucketNeed('READ')]
   }
-  if (UNSUPPORTED.some((q) => query.has(q))) return notImplemented
-  if (method === 'PUT') return ctx.get('x-amz-copy-source') ? copyObject : putObject
-  if (method === 'GET' || method === 'HEAD') return getObject
-  if (method === 'DELETE') return deleteObject
+  if (UNSUPPORTED.some((q) => query.has(q))) return [notImplemented, OWNER_ONLY]
+  if (method === 'PUT') return [ctx.get('x-amz-copy-source') ? copyObject : putObject, bucketNeed('WRITE')]
+  if (method === 'GET' || method === 'HEAD') return [getObject, objectNeed('READ')]
+  if (method === 'DELETE') return [deleteObject, bucketNeed('WRITE')]
   throw new MethodNotAllowed(undefined, { Method: method, ResourceType: 'OBJECT' })
+}
+
+/** Whether the request creates a bucket (always in the requester's own account). */
+function isCreateBucket(method: string, key: string | undefined, rawQuery: string): boolean {
+  return method === 'PUT' && key === undefined && rawQuery.split('&').every((p) => p === '' || p.startsWith('X-Amz-') || p.startsWith('AWSAccessKeyId') || p.startsWith('Signature') || p.startsWith('Expires'))
 }
 
 function answerError(ctx: ProxyContext, err: S3Error, resource: string): void {
@@ -165,6 +186,13 @@ function answerError(ctx: ProxyContext, err: S3Error, resource: string): void {
   ctx.body = renderS3Error(err, ctx.state.txnId, resource)
 }
 
+/** Whether `account` holds the bucket (through the proxy's container info cache; assumed when there is none). */
+async function ownsBucket(ctx: ProxyContext, deps: MiddlewareDeps, account: string, bucket: string): Promise<boolean> {
+  if (!deps.getContainerInfo) return true
+  const info = await deps.getContainerInfo(ctx, account, bucket)
+  return info.status >= 200 && info.status < 300
+}
+
 export function s3apiMiddleware(config: S3Config, deps: MiddlewareDeps, options: { now?: () => number } = {}): ProxyMiddleware {
   const now = options.now ?? Date.now
   const self: ProxyMiddleware = async (ctx, next) => {
@@ -172,29 +200,68 @@ export function s3apiMiddleware(config: S3Config, deps: MiddlewareDeps, options:
     const q = url.indexOf('?')
     const rawPath = q < 0 ? url : url.slice(0, q)
     const rawQuery = q < 0 ? '' : url.slice(q + 1)
-    if (!isS3Request(ctx.req.headers, rawQuery)) return next()
+    const signed = isS3Request(ctx.req.headers, rawQuery)
+    let where: ReturnType<typeof locate>
+    if (!signed) {
+      try {
+        where = locate(ctx, config, rawPath)
+      } catch {
+        return next()
+      }
+      // An unsigned GET / is an anonymous ListBuckets (AccessDenied), as AWS answers it.
+      const anonymousListing = rawPath === '/' && ctx.method === 'GET' && !ctx.get('x-auth-token') && !ctx.get('x-storage-token')
+      if (!anonymousListing && !isAnonymousS3Path(rawPath, where.hostBucket, config)) return next()
+    }
     ctx.state.source = 's3api'
     ctx.set('x-amz-request-id', ctx.state.txnId)
     try {
-      const where = locate(ctx, config, rawPath)
-      const auth = authenticate(deps, { method: ctx.method, rawPath, rawQuery, headers: ctx.req.headers }, { clockSkewSeconds: config.clockSkewSeconds, region: config.location, now }, where.hostBucket)
-      const credential = auth.credential
-      ctx.state.identity = credential.identity
+      where = locate(ctx, config, rawPath)
+      const auth = signed ? authenticate(deps, { method: ctx.method, rawPath, rawQuery, headers: ctx.req.headers }, { clockSkewSeconds: config.clockSkewSeconds, region: config.location, now }, where.hostBucket) : undefined
+      const credential = auth?.credential
+      if (credential) ctx.state.identity = credential.identity
       const downstream = downstreamOf(ctx, self)
-      const swift = new SwiftClient(ctx, downstream, credential.account, () => {
-        const state: Partial<ProxyState> = { identity: credential.identity, swiftOwner: false }
-        state.authorize = credential.authorizer(() => {
-          state.swiftOwner = true
+      // s3api's own authority, used once ACLs allowed a foreign request (and for the bucket registry).
+      const system = (account: string) => new SwiftClient(ctx, downstream, account, () => ({ identity: undefined, swiftOwner: true, authorize: () => undefined }))
+      const registry = new BucketRegistry(system(REGISTRY_ACCOUNT))
+      const requesterOwner: Owner | undefined = credential ? { id: credential.identity.user, name: credential.identity.user } : undefined
+      let swift: SwiftClient
+      let foreign = false
+      let ownerAccount = ''
+      let bucketOwner: Owner | undefined = requesterOwner
+      const own = credential && (where.bucket === undefined || isCreateBucket(ctx.method, where.key, rawQuery) || (await ownsBucket(ctx, deps, credential.account, where.bucket)))
+      if (!own) {
+        if (where.bucket === undefined) throw new AccessDenied()
+        const entry = await registry.lookup(where.bucket)
+        if (entry && entry.account !== credential?.account) {
+          foreign = true
+          ownerAccount = entry.account
+          bucketOwner = entry.owner
+        } else if (!credential) throw new NoSuchBucket(undefined, { BucketName: where.bucket })
+      }
+      if (credential && !foreign) {
+        swift = new SwiftClient(ctx, downstream, credential.account, () => {
+          const state: Partial<ProxyState> = { identity: credential.identity, swiftOwner: false }
+          state.authorize = credential.authorizer(() => {
+            state.swiftOwner = true
+          })
+          return state
         })
-        return state
-      })
+      } else swift = system(ownerAccount)
       const body = requestBody(ctx, auth)
       const query = new Map(queryPairs(rawQuery))
+      const owner = (foreign ? bucketOwner : requesterOwner) ?? { id: '', name: '' }
       const req: S3Request = {
         ctx, config, swift, auth, bucket: where.bucket, key: where.key, query, body: body.body, bodyCheck: body.check, contentLength: body.length,
-        owner: { id: credential.identity.user, displayName: credential.identity.user },
+        owner: { id: owner.id, displayName: owner.name },
+        requester: { id: requesterOwner?.id },
+        foreign,
+        bucketOwner: bucketOwner ?? owner,
+        registry,
       }
-      await route(req)(req)
+      const [handler, need] = route(req)
+      await checkForeignAccess(req, need)
+      await handler(req)
+      await applyCorsHeaders(req)
     } catch (err) {
       if (err instanceof S3Error) return answerError(ctx, err, rawPath)
       ctx.state.log.error('s3api: unexpected error', { err, method: ctx.method, path: rawPath })

@@ -132,7 +132,7 @@ export async function completeMultipartUpload(req: S3Request): Promise<void> {
     'x-object-sysmeta-container-update-override-size': String(size),
   }
   for (const [k, v] of Object.entries(marker)) {
-    if (k.startsWith('x-object-meta-') || k.startsWith('x-object-sysmeta-s3api-') || ['content-type', 'cache-control', 'expires', 'content-disposition', 'content-encoding', 'content-language'].includes(k)) headers[k] ??= v
+    if (k.startsWith('x-object-meta-') || k.startsWith('x-object-sysmeta-s3api-') || k.startsWith('x-object-transient-sysmeta-s3api-') || ['content-type', 'cache-control', 'expires', 'content-disposition', 'content-encoding', 'content-language'].includes(k)) headers[k] ??= v
   }
   // An overwritten multipart object's segments would leak: note them to delete after.
   const previousObject = await req.swift.request({ method: 'GET', container: req.bucket, object: req.key })

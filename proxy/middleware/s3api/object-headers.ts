@@ -5,13 +5,18 @@
 import { InvalidDigest, InvalidStorageClass } from './errors.ts'
 import type { S3Request } from './s3-request.ts'
 import { quoteEtag } from './s3-request.ts'
-import { cannedAclHeaders } from './acl.ts'
+import { aclHeaders } from './acl.ts'
+import { taggingOfHeader } from './tagging.ts'
 import { ETAG_SYSMETA, SIZE_SYSMETA, isManifest } from './multipart-store.ts'
 
 /** Entity headers an object keeps and returns as they were written. */
 export const STORED_ENTITY_HEADERS = ['content-type', 'cache-control', 'expires', 'content-disposition', 'content-encoding', 'content-language'] as const
 
-export const TAGGING_SYSMETA = 'x-object-sysmeta-s3api-tagging'
+/** Transient sysmeta, so PutObjectTagging's POST may change it; the legacy key is read too. */
+export const TAGGING_SYSMETA = 'x-object-transient-sysmeta-s3api-tagging'
+export const LEGACY_TAGGING_SYSMETA = 'x-object-sysmeta-s3api-tagging'
+
+export const storedTagging = (headers: Record<string, string>): string | undefined => headers[TAGGING_SYSMETA] ?? headers[LEGACY_TAGGING_SYSMETA]
 
 /** Content-MD5 (base64 of 16 bytes) as the hex ETag Swift checks the body against. */
 export function md5HexOfHeader(value: string): string {
@@ -47,11 +52,11 @@ export function metadataHeaders(req: S3Request): Record<string, string> {
 /** Every Swift header of an S3 PutObject / CreateMultipartUpload. */
 export function objectWriteHeaders(req: S3Request): Record<string, string> {
   checkStorageClass(req)
-  const out = { ...metadataHeaders(req), ...cannedAclHeaders(req, 'object') }
+  const out = { ...metadataHeaders(req), ...aclHeaders(req, 'object') }
   const md5 = req.ctx.get('Content-MD5')
   if (md5) out.etag = md5HexOfHeader(md5)
   const tagging = req.ctx.get('x-amz-tagging')
-  if (tagging) out[TAGGING_SYSMETA] = tagging
+  if (tagging) out[TAGGING_SYSMETA] = taggingOfHeader(tagging)
   return out
 }
 
@@ -79,7 +84,7 @@ export function applyObjectHeaders(req: S3Request, headers: Record<string, strin
   }
   ctx.set('ETag', s3Etag(headers))
   ctx.set('Accept-Ranges', 'bytes')
-  const tagging = headers[TAGGING_SYSMETA]
+  const tagging = storedTagging(headers)
   if (tagging) ctx.set('x-amz-tagging-count', String(new URLSearchParams(tagging).size))
   for (const [param, header] of Object.entries(RESPONSE_OVERRIDES)) {
     const v = req.query.get(param)

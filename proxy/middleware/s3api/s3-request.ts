@@ -3,7 +3,9 @@
 // verified request body, and the helpers that answer in S3's shapes.
 import type { Readable } from 'node:stream'
 import type { ProxyContext } from '../../context.ts'
+import type { Owner, Requester } from './acl-model.ts'
 import type { S3Authenticated } from './auth.ts'
+import type { BucketRegistry } from './bucket-registry.ts'
 import type { BodyCheck } from './aws-chunked.ts'
 import type { S3Error } from './errors.ts'
 import { InvalidBucketName, KeyTooLongError, MalformedXML, NoSuchBucket, errorForSwiftStatus } from './errors.ts'
@@ -27,7 +29,8 @@ export interface S3Request {
   readonly ctx: ProxyContext
   readonly config: S3Config
   readonly swift: SwiftClient
-  readonly auth: S3Authenticated
+  /** The verified signature; undefined for an anonymous request. */
+  readonly auth: S3Authenticated | undefined
   readonly bucket: string | undefined
   readonly key: string | undefined
   readonly query: ReadonlyMap<string, string>
@@ -37,7 +40,14 @@ export interface S3Request {
   readonly bodyCheck: BodyCheck | undefined
   /** The payload's length after decoding, or null when unknown (chunked). */
   readonly contentLength: number | null
+  /** The requester as listings show owners (the bucket's owner for foreign requests). */
   readonly owner: { id: string; displayName: string }
+  /** Whose ACL grants apply: the credential's canonical id, none when anonymous. */
+  readonly requester: Requester
+  /** The bucket belongs to another account (or the request is anonymous): ACLs were checked, `swift` acts as the owner. */
+  readonly foreign: boolean
+  readonly bucketOwner: Owner
+  readonly registry: BucketRegistry
 }
 
 export const MAX_KEY_LENGTH = 1024
