@@ -60,7 +60,8 @@ export async function startAllInOneProcess(t: Teardown, options: { home?: string
   const proxyPort = Number(options.env?.TERN_PROXY_PORT ?? (await freePort()))
   const child = spawn(process.execPath, ['--import=tsx', 'bin/tern.ts', 'start'], {
     cwd: REPO,
-    env: { ...process.env, TERN_HOME: home, TERN_PORT_BASE: String(portBase), TERN_PROXY_PORT: String(proxyPort), ...options.env },
+    // The background daemons stay off unless a test asks for them: probes run passes with --once.
+    env: { ...process.env, TERN_DAEMONS: '0', TERN_HOME: home, TERN_PORT_BASE: String(portBase), TERN_PROXY_PORT: String(proxyPort), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
