@@ -243,76 +243,33 @@ export class Ring {
     const handoff = (dev: RingDevice): RingHandoffNode => Object.assign({}, dev, { handoff_index: handoffIndex++ })
     const order = this.handoffPartitionOrder(part)
 
-    // Each pass stops as soon as its tier is exhausted; later passes see what earlier ones used.
-    let hitAll = sameRegions.size === this.numRegions
-    for (const handoffPart of order()) {
-      if (hitAll) break
-      for (const part2dev of r2p2d) {
-        if (handoffPart >= part2dev.length) continue
-        const id = part2dev[handoffPart] as number
-        const t = tiers[id] as DeviceTiers
-        if (used.has(id) || sameRegions.has(t.region)) continue
-        yield handoff(devs[id] as RingDevice)
-        used.add(id)
-        sameRegions.add(t.region)
-        sameZones.add(t.zone)
-        sameIps.add(t.ip)
-        if (sameRegions.size === this.numRegions) {
-          hitAll = true
-          break
-        }
-      }
-    }
-
-    hitAll = sameZones.size === this.numZones
-    for (const handoffPart of order()) {
-      if (hitAll) break
-      for (const part2dev of r2p2d) {
-        if (handoffPart >= part2dev.length) continue
-        const id = part2dev[handoffPart] as number
-        const t = tiers[id] as DeviceTiers
-        if (used.has(id) || sameZones.has(t.zone)) continue
-        yield handoff(devs[id] as RingDevice)
-        used.add(id)
-        sameZones.add(t.zone)
-        sameIps.add(t.ip)
-        if (sameZones.size === this.numZones) {
-          hitAll = true
-          break
-        }
-      }
-    }
-
-    hitAll = sameIps.size === this.numIps
-    for (const handoffPart of order()) {
-      if (hitAll) break
-      for (const part2dev of r2p2d) {
-        if (handoffPart >= part2dev.length) continue
-        const id = part2dev[handoffPart] as number
-        const t = tiers[id] as DeviceTiers
-        if (used.has(id) || sameIps.has(t.ip)) continue
-        yield handoff(devs[id] as RingDevice)
-        used.add(id)
-        sameIps.add(t.ip)
-        if (sameIps.size === this.numIps) {
-          hitAll = true
-          break
-        }
-      }
-    }
-
-    hitAll = used.size === this.numAssignedDevs
-    for (const handoffPart of order()) {
-      if (hitAll) break
-      for (const part2dev of r2p2d) {
-        if (handoffPart >= part2dev.length) continue
-        const id = part2dev[handoffPart] as number
-        if (used.has(id)) continue
-        yield handoff(devs[id] as RingDevice)
-        used.add(id)
-        if (used.size === this.numAssignedDevs) {
-          hitAll = true
-          break
+    // Four passes, each for devices new at one tier (region, zone, server, then any unused
+    // device); a pass stops as soon as its tier is exhausted, and later passes see what
+    // earlier ones used.
+    const passes: { seen: Set<string | number>; key: (t: DeviceTiers, id: number) => string | number; size: number }[] = [
+      { seen: sameRegions, key: (t) => t.region, size: this.numRegions },
+      { seen: sameZones, key: (t) => t.zone, size: this.numZones },
+      { seen: sameIps, key: (t) => t.ip, size: this.numIps },
+      { seen: used, key: (_t, id) => id, size: this.numAssignedDevs },
+    ]
+    for (const pass of passes) {
+      let hitAll = pass.seen.size === pass.size
+      for (const handoffPart of order()) {
+        if (hitAll) break
+        for (const part2dev of r2p2d) {
+          if (handoffPart >= part2dev.length) continue
+          const id = part2dev[handoffPart] as number
+          const t = tiers[id] as DeviceTiers
+          if (used.has(id) || pass.seen.has(pass.key(t, id))) continue
+          yield handoff(devs[id] as RingDevice)
+          used.add(id)
+          sameRegions.add(t.region)
+          sameZones.add(t.zone)
+          sameIps.add(t.ip)
+          if (pass.seen.size === pass.size) {
+            hitAll = true
+            break
+          }
         }
       }
     }
