@@ -12,5 +12,7 @@ import { sloFactory } from './slo/index.ts'
 import { dloFactory } from './dlo.ts'
 import { tempurlFactory } from './tempurl.ts'
 import { formpostFactory } from './formpost.ts'
+import { containerQuotasFactory } from './container-quotas.ts'
+import { accountQuotasFactory } from './account-quotas.ts'
 
-export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory, formpostFactory]
+export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory, formpostFactory, containerQuotasFactory, accountQuotasFactory]
