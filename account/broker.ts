@@ -57,6 +57,10 @@ export class AccountBroker extends BrokerBase<AccountInfo> {
     return this.createWith({ ...this.newBaseInfo(putTimestamp, partition), account, policyStats: [], containerCount: 0, objectCount: 0, bytesUsed: 0 })
   }
 
+  protected blankReplicaInfo(remote: AccountInfo): AccountInfo {
+    return { ...remote, policyStats: [], containerCount: 0, objectCount: 0, bytesUsed: 0 }
+  }
+
   getInfo(): AccountInfo | undefined {
     return this.loadInfo()
   }

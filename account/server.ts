@@ -19,6 +19,8 @@ import { DEFAULT_CONSTRAINTS } from '../common/constraints.ts'
 import type { DbServerConfig } from '../common/config/db-server-config.ts'
 import type { Logger } from '../common/logger.ts'
 import { mapDbError, wrapServer } from '../common/db/db-server-shell.ts'
+import { handleDbReplicate, isReplicateRequest } from '../common/db/replication-rpc.ts'
+import type { ReplicaAccess } from '../common/db/replication-rpc.ts'
 import type { DbServer } from '../common/db/db-server-shell.ts'
 import { AccountBroker } from './broker.ts'
 
@@ -172,9 +174,18 @@ export function createAccountServer(config: DbServerConfig, logger: Logger): DbS
     },
   }
 
+  const replicaAccess: ReplicaAccess = {
+    store: async (device) => {
+      await checkDevice(config.devices, device, config.mountCheck)
+      return dbs.get(device)
+    },
+    broker: (store, dbId) => new AccountBroker(store, dbId),
+  }
+
   const app: StorageApp = {
     name: 'account-server',
     async handle(r) {
+      if (isReplicateRequest(r)) return handleDbReplicate(r, replicaAccess)
       const handler = Object.hasOwn(handlers, r.method) ? handlers[r.method] : undefined
       if (!handler) throw new HttpError(405)
       await handler(r)

@@ -92,6 +92,10 @@ export class ContainerBroker extends BrokerBase<ContainerInfo> {
     })
   }
 
+  protected blankReplicaInfo(remote: ContainerInfo): ContainerInfo {
+    return { ...remote, policyStats: [[remote.storagePolicyIndex, 0, 0]], reportedPutTimestamp: '0', reportedDeleteTimestamp: '0', reportedObjectCount: 0, reportedBytesUsed: 0 }
+  }
+
   /** Swift's get_info: stats are those of the container's current policy. */
   getInfo(): (ContainerInfo & { objectCount: number; bytesUsed: number }) | undefined {
     const info = this.loadInfo()

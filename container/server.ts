@@ -13,6 +13,8 @@ import type { ObjectListingRecord, Subdir } from '../common/listing-format.ts'
 import { DeviceDatabases } from '../common/db/device-dbs.ts'
 import { ZERO_TIMESTAMP } from '../common/db/broker-base.ts'
 import { mapDbError, wrapServer } from '../common/db/db-server-shell.ts'
+import { handleDbReplicate, isReplicateRequest } from '../common/db/replication-rpc.ts'
+import type { ReplicaAccess } from '../common/db/replication-rpc.ts'
 import type { DbServer } from '../common/db/db-server-shell.ts'
 
 export type { DbServer }
@@ -249,9 +251,18 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
     return recreated
   }
 
+  const replicaAccess: ReplicaAccess = {
+    store: async (device) => {
+      await checkDevice(config.devices, device, config.mountCheck)
+      return dbs.get(device)
+    },
+    broker: (store, dbId) => new ContainerBroker(store, dbId),
+  }
+
   const app: StorageApp = {
     name: 'container-server',
     async handle(r) {
+      if (isReplicateRequest(r)) return handleDbReplicate(r, replicaAccess)
       const handler = Object.hasOwn(handlers, r.method) ? handlers[r.method] : undefined
       if (!handler) throw new HttpError(405)
       await handler(r)

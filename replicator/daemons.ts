@@ -8,6 +8,7 @@ import type { DaemonConfig } from './config.ts'
 import { ObjectReplicator } from './object-replicator.ts'
 import { ObjectUpdater } from '../object/updater.ts'
 import { ObjectAuditor } from '../object/auditor.ts'
+import { DbReplicator } from './db-replicator.ts'
 
 export interface DaemonArgs {
   readonly config: DaemonConfig
@@ -40,5 +41,15 @@ export const DAEMONS: Readonly<Record<string, DaemonEntry>> = {
     summary: 'replay async pending container updates to the container servers',
     create: async ({ config, logger }) =>
       new ObjectUpdater({ config, logger, objectRing: loadRing(config, 'object'), containerRing: loadRing(config, 'container') }),
+  },
+  'container-replicator': {
+    summary: 'send container rows since the last sync point to the other primaries, copy missing databases, move handoffs home',
+    create: async ({ config, logger, devices, partitions }) =>
+      new DbReplicator({ type: 'container', config, logger, ring: loadRing(config, 'container'), devices, partitions }),
+  },
+  'account-replicator': {
+    summary: 'send account rows since the last sync point to the other primaries, copy missing databases, move handoffs home',
+    create: async ({ config, logger, devices, partitions }) =>
+      new DbReplicator({ type: 'account', config, logger, ring: loadRing(config, 'account'), devices, partitions }),
   },
 }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { Timestamp } from '../timestamp.ts'
 import { DEFAULT_CONSTRAINTS } from '../constraints.ts'
 import type { KvBatch, KvStore } from './kv-store.ts'
-import { KEY_INFO, KEY_META, KEY_ROW, KEY_SEQ, dbKey, keySuffix, partitionKey, prefixEnd, seqKey } from './keys.ts'
+import { KEY_INFO, KEY_LIST, KEY_META, KEY_ROW, KEY_SEQ, KEY_SYNC, dbKey, keySuffix, partitionKey, prefixEnd, seqKey } from './keys.ts'
 import { decodeRecord, encodeRecord } from './records.ts'
 
 export const INFO_FORMAT = 1
@@ -241,6 +241,58 @@ export abstract class BrokerBase<I extends BaseInfo> {
       cursor.close()
     }
     return idents.map((id) => found.get(id.toString('latin1')))
+  }
+
+  /**
+   * Replication (Swift's incoming_sync table): the highest row sequence number of replica
+   * `remoteId` merged into this one; -1 when none was.
+   */
+  incomingSyncPoint(remoteId: string): number {
+    const buf = this.store.get(dbKey(KEY_SYNC, this.dbId, Buffer.from(remoteId, 'utf8')))
+    return buf === undefined ? -1 : decodeRecord<number>(buf, INFO_FORMAT, `${this.what} sync point`)
+  }
+
+  /** Records that replica `remoteId` has been merged up to row `point` (never moves back). */
+  setIncomingSyncPoint(remoteId: string, point: number): void {
+    if (point <= this.incomingSyncPoint(remoteId)) return
+    const batch = this.store.batch()
+    batch.put(dbKey(KEY_SYNC, this.dbId, Buffer.from(remoteId, 'utf8')), encodeRecord(INFO_FORMAT, point))
+    this.store.write(batch)
+  }
+
+  /**
+   * Creates this database as a new replica of another one (replication found none here):
+   * the other's status and timestamps, a fresh id, no rows yet (its rows follow through
+   * mergeItems, which rebuilds the stats). False when the database already exists.
+   */
+  createReplica(remote: I): boolean {
+    return this.createWith(this.blankReplicaInfo({ ...remote, id: randomUUID(), maxRow: 0 }))
+  }
+
+  /** `remote` with its stats zeroed (they are rebuilt row by row). */
+  protected abstract blankReplicaInfo(remote: I): I
+
+  /**
+   * Removes every record of this database (a handoff replica once every primary has it).
+   * With `ifMaxRow`, only when no row arrived since the caller read that max row.
+   */
+  destroy(ifMaxRow?: number): boolean {
+    const info = this.loadInfo()
+    if (!info) return true
+    if (ifMaxRow !== undefined && info.maxRow !== ifMaxRow) return false
+    const batch = this.store.batch()
+    for (const type of [KEY_INFO, KEY_META, KEY_ROW, KEY_LIST, KEY_SEQ, KEY_SYNC]) {
+      const start = dbKey(type, this.dbId)
+      const cursor = this.store.cursor({ gte: start, lt: prefixEnd(start) }, 1000)
+      try {
+        for (let e = cursor.next(); e; e = cursor.next()) batch.del(e[0])
+      } finally {
+        cursor.close()
+      }
+    }
+    batch.del(partitionKey(info.partition, this.dbId))
+    this.store.write(batch)
+    return true
   }
 
   /** Every key of this database's rows, tombstones included (tests, reclaim). */

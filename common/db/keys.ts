@@ -9,6 +9,7 @@
 //                                as text that starts with the row's name (records.ts)
 //   05 <id> <seq:u64be>          sequence index: seq -> ident, for "rows since N"
 //   06 <partition:u32be> <id>    which databases a partition holds (replication)
+//   07 <id> <remote id>          incoming sync point: the highest row of that replica merged here
 //
 // Names sort as Swift sorts them (SQLite BINARY collation = UTF-8 byte order) because keys
 // are compared bytewise. A name never holds NUL (the servers answer 412), so NUL can end a
@@ -19,6 +20,7 @@ export const KEY_ROW = 0x03
 export const KEY_LIST = 0x04
 export const KEY_SEQ = 0x05
 export const KEY_PART = 0x06
+export const KEY_SYNC = 0x07
 
 export const DB_ID_LENGTH = 16
 
