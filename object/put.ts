@@ -109,18 +109,14 @@ export function applyContainerOverrides(out: Record<string, string>, source: Rea
  */
 async function receiveBody(req: IncomingMessage, writer: ObjectWriter, clientTimeout: number): Promise<void> {
   let timedOut = false
-  let timer: NodeJS.Timeout | undefined
-  const arm = () => {
-    clearTimeout(timer)
-    timer = setTimeout(() => {
-      timedOut = true
-      req.destroy()
-    }, clientTimeout * 1000)
-  }
-  arm()
+  // One timer re-armed per chunk (refresh() keeps its slot; no new timer per 64 KiB).
+  const timer = setTimeout(() => {
+    timedOut = true
+    req.destroy()
+  }, clientTimeout * 1000)
   try {
     for await (const chunk of req) {
-      arm()
+      timer.refresh()
       await writer.write(chunk as Buffer)
     }
   } catch (err) {

@@ -168,7 +168,8 @@ export async function putObject(app: ProxyApp, target: Target, body: Readable, h
         live++
       }
       if (live < quorum) throw new HttpError(503)
-      await Promise.all(putters.map((p) => p.drained(nodeTimeoutMs)))
+      // Most chunks fit in the sockets' buffers: wait (and allocate) only when one is full.
+      if (putters.some((p) => p.live && p.req.writableNeedDrain)) await Promise.all(putters.map((p) => p.drained(nodeTimeoutMs)))
     }
   } catch (err) {
     for (const p of putters) p.abort()
