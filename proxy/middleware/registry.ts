@@ -14,5 +14,6 @@ import { tempurlFactory } from './tempurl.ts'
 import { formpostFactory } from './formpost.ts'
 import { containerQuotasFactory } from './container-quotas.ts'
 import { accountQuotasFactory } from './account-quotas.ts'
+import { bulkFactory } from './bulk/index.ts'
 
-export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory, formpostFactory, containerQuotasFactory, accountQuotasFactory]
+export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory, formpostFactory, containerQuotasFactory, accountQuotasFactory, bulkFactory]

@@ -28,7 +28,7 @@ export function quoteName(name: string): string {
 
 export const statusLine = (status: number) => `${status} ${reasonPhrase(status)}`
 
-export async function runDeletes(ctx: ProxyContext, downstream: Downstream, account: string, items: readonly DeleteItem[], options: { concurrency?: number; maxFailures?: number } = {}): Promise<DeleteTally> {
+export async function runDeletes(ctx: ProxyContext, downstream: Downstream, account: string, items: readonly DeleteItem[], options: { concurrency?: number; maxFailures?: number; headers?: Record<string, string | undefined> } = {}): Promise<DeleteTally> {
   const tally: DeleteTally = { data: { 'Response Status': statusLine(200), 'Response Body': '', 'Number Deleted': 0, 'Number Not Found': 0 }, errors: [] }
   let failureStatus = 400
   const maxFailures = options.maxFailures ?? 1000
@@ -46,7 +46,7 @@ export async function runDeletes(ctx: ProxyContext, downstream: Downstream, acco
             continue
           }
           const path = `/v1/${quoteSwiftPath(account)}/${quoteSwiftPath(item.name.replace(/^\/+/, ''))}`
-          const res = await subrequest(ctx, downstream, { method: 'DELETE', path, userAgent: `${ctx.get('User-Agent')} BulkDelete` })
+          const res = await subrequest(ctx, downstream, { method: 'DELETE', path, headers: options.headers, userAgent: `${ctx.get('User-Agent')} BulkDelete` })
           res.discard()
           if (res.status >= 200 && res.status < 300) tally.data['Number Deleted']++
           else if (res.status === 404) tally.data['Number Not Found']++
