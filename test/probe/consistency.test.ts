@@ -4,7 +4,8 @@
 // `tern daemon object-replicator --once` pass on every node later, every new object has its
 // three copies on its primaries and none elsewhere, and no deleted object came back. Once
 // with rsync, once with the HTTP sync. Then a container server misses object PUTs: one
-// `tern daemon object-updater --once` pass replays the async pendings into its listing.
+// `tern daemon object-updater --once` pass replays the async pendings into its listing. A
+// container replica wiped from its device is rebuilt by one container-replicator pass.
 import t from 'tap'
 import { startAllInOneProcess } from '../helpers/all-in-one.ts'
 import { requireCommand } from '../helpers/require-tool.ts'
@@ -143,4 +144,34 @@ t.test('a body rotted on disk: the auditor quarantines it, replication restores 
   t.same((await placement(aio, ring, account, container, 'rot')).files[victim.name], [dataName], 'replication restored it')
   const restored = await fetch(`http://127.0.0.1:${victim.ports.object}/${victim.device}/${p.partition}/${account}/${container}/rot`)
   t.equal(await restored.text(), body, 'the restored copy is good')
+})
+
+t.test('a container replica lost entirely is rebuilt by one container-replicator pass', async (t) => {
+  const container = 'rebuilt'
+  t.equal((await req(`/${container}`, { method: 'PUT', headers: { 'X-Container-Meta-Kept': 'yes' } })).status, 201)
+  const names = Array.from({ length: 6 }, (_, i) => `r${i}`)
+  for (const name of names) t.equal((await req(`/${container}/${name}`, { method: 'PUT', body: name })).status, 201)
+  const containerRing = loadClusterRing(aio, 'container')
+  const { partition, nodes } = containerRing.getNodes(account, container)
+  const victim = aio.layout.nodes.find((n) => n.ports.container === nodes[0]!.port)!
+  const direct = async () => {
+    const r = await fetch(`http://127.0.0.1:${victim.ports.container}/${victim.device}/${partition}/${account}/${container}?format=json`)
+    return r.status === 200 ? { names: ((await r.json()) as { name: string }[]).map((o) => o.name), kept: r.headers.get('x-container-meta-kept') } : r.status
+  }
+  t.same(await direct(), { names, kept: 'yes' })
+  // The device's container databases are wiped while the node is down.
+  const { rm } = await import('node:fs/promises')
+  const { join } = await import('node:path')
+  await stopNode(aio, victim)
+  await rm(join(victim.devicesDir, victim.device, 'containers.db'), { recursive: true, force: true })
+  await startNode(root, aio, victim)
+  t.equal(await direct(), 404, 'the replica is gone')
+  // The other primaries hold the good replicas: a pass on them is enough (and spawns less).
+  const holders = aio.layout.nodes.filter((n) => n !== victim && nodes.some((d) => d.port === n.ports.container))
+  const runs = await runDaemonEverywhere(aio, 'container-replicator', [], holders)
+  for (const run of runs) t.equal(run.code, 0, `${run.node} container-replicator pass exited 0`)
+  const figures = runs.map(passFigures)
+  t.ok(figures.reduce((n, f) => n + (f.remoteCreated ?? 0), 0) >= 1, 'a database was created on the wiped node')
+  t.equal(figures.reduce((n, f) => n + (f.failures ?? 0), 0), 0, 'no failures')
+  t.same(await direct(), { names, kept: 'yes' }, 'rows and metadata rebuilt')
 })
