@@ -15,5 +15,6 @@ import { formpostFactory } from './formpost.ts'
 import { containerQuotasFactory } from './container-quotas.ts'
 import { accountQuotasFactory } from './account-quotas.ts'
 import { bulkFactory } from './bulk/index.ts'
+import { symlinkFactory } from './symlink.ts'
 
-export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory, formpostFactory, containerQuotasFactory, accountQuotasFactory, bulkFactory]
+export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory, formpostFactory, containerQuotasFactory, accountQuotasFactory, bulkFactory, symlinkFactory]
