@@ -9,6 +9,7 @@ import { ObjectReplicator } from './object-replicator.ts'
 import { ObjectUpdater } from '../object/updater.ts'
 import { ObjectAuditor } from '../object/auditor.ts'
 import { DbReplicator } from './db-replicator.ts'
+import { ObjectExpirer } from '../object/expirer.ts'
 
 export interface DaemonArgs {
   readonly config: DaemonConfig
@@ -41,6 +42,11 @@ export const DAEMONS: Readonly<Record<string, DaemonEntry>> = {
     summary: 'replay async pending container updates to the container servers',
     create: async ({ config, logger }) =>
       new ObjectUpdater({ config, logger, objectRing: loadRing(config, 'object'), containerRing: loadRing(config, 'container') }),
+  },
+  'object-expirer': {
+    summary: 'delete objects past X-Delete-At from the .expiring_objects queue, cluster-wide, and unqueue them',
+    create: async ({ config, logger }) =>
+      new ObjectExpirer({ config, logger, objectRing: loadRing(config, 'object'), containerRing: loadRing(config, 'container') }),
   },
   'container-replicator': {
     summary: 'send container rows since the last sync point to the other primaries, copy missing databases, move handoffs home',

@@ -5,11 +5,12 @@
 // three copies on its primaries and none elsewhere, and no deleted object came back. Once
 // with rsync, once with the HTTP sync. Then a container server misses object PUTs: one
 // `tern daemon object-updater --once` pass replays the async pendings into its listing. A
-// container replica wiped from its device is rebuilt by one container-replicator pass.
+// container replica wiped from its device is rebuilt by one container-replicator pass, and an
+// expired object is deleted cluster-wide by one object-expirer pass.
 import t from 'tap'
 import { startAllInOneProcess } from '../helpers/all-in-one.ts'
 import { requireCommand } from '../helpers/require-tool.ts'
-import { loadClusterRing, passFigures, placement, runDaemonEverywhere, startNode, stopNode, testerToken } from '../helpers/probe-cluster.ts'
+import { clusterSecrets, loadClusterRing, passFigures, placement, runDaemonEverywhere, startNode, stopNode, testerToken } from '../helpers/probe-cluster.ts'
 
 // The daemons stay off: each scenario runs its passes itself.
 const aio = await startAllInOneProcess(t, { env: { TERN_DAEMONS: '0' } })
@@ -174,4 +175,47 @@ t.test('a container replica lost entirely is rebuilt by one container-replicator
   t.ok(figures.reduce((n, f) => n + (f.remoteCreated ?? 0), 0) >= 1, 'a database was created on the wiped node')
   t.equal(figures.reduce((n, f) => n + (f.failures ?? 0), 0), 0, 'no failures')
   t.same(await direct(), { names, kept: 'yes' }, 'rows and metadata rebuilt')
+})
+
+t.test('an expired object vanishes from GET and listings, and its files are removed, after one expirer pass', async (t) => {
+  const container = 'expiring'
+  t.equal((await req(`/${container}`, { method: 'PUT' })).status, 201)
+  t.equal((await req(`/${container}/keep`, { method: 'PUT', body: 'kept' })).status, 201)
+  t.equal((await req(`/${container}/brief`, { method: 'PUT', body: 'soon gone', headers: { 'X-Delete-After': '1' } })).status, 201)
+  const deleteAt = Number((await req(`/${container}/brief`, { method: 'HEAD' })).headers.get('x-delete-at'))
+  // The queue container (Swift's get_expirer_container: day bucket minus a name shard) and the
+  // node holding its first primary replica, the one whose expirer handles it.
+  const { hashPath } = await import('../../common/hash-path.ts')
+  const shard = Number(BigInt(`0x${hashPath(clusterSecrets(aio), account, container, 'brief')}`) % 100n)
+  const queue = String(Math.floor(deleteAt / 86_400) * 86_400 - shard).padStart(10, '0')
+  const queueNodes = loadClusterRing(aio, 'container').getNodes('.expiring_objects', queue)
+  const queued = async () =>
+    Promise.all(
+      queueNodes.nodes.map(async (d) => {
+        const r = await fetch(`http://127.0.0.1:${d.port}/${d.device}/${queueNodes.partition}/.expiring_objects/${queue}?format=json`)
+        return r.status === 200 ? ((await r.json()) as { name: string }[]).map((o) => o.name) : []
+      }),
+    )
+  t.same(await queued(), queueNodes.nodes.map(() => [`${String(deleteAt).padStart(10, '0')}-${account}/${container}/brief`]), 'queued on every queue replica')
+  const names = async () => ((await (await req(`/${container}?format=json`)).json()) as { name: string }[]).map((o) => o.name)
+  // Reads hide the object as soon as its time passes (polled: the event is the clock).
+  for (let i = 0; (await req(`/${container}/brief`)).status !== 404; i++) {
+    if (i > 100) throw new Error('object never expired')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  t.same(await names(), ['brief', 'keep'], 'the listing still names it until the expirer runs')
+  const before = await placement(aio, ring, account, container, 'brief')
+  t.ok(before.primaries.every((n) => before.files[n]!.some((f) => f.endsWith('.data'))), 'its .data files are still on disk')
+
+  const handler = aio.layout.nodes.find((n) => n.ports.container === queueNodes.nodes[0]!.port)!
+  const [run] = await runDaemonEverywhere(aio, 'object-expirer', [], [handler])
+  t.equal(run!.code, 0, `${handler.name} expirer pass exited 0`)
+  t.equal(passFigures(run!).expired, 1, 'one object expired')
+  t.equal(passFigures(run!).failures, 0, 'no failures')
+  t.equal((await req(`/${container}/brief`)).status, 404)
+  t.same(await names(), ['keep'], 'gone from the listing')
+  const after = await placement(aio, ring, account, container, 'brief')
+  for (const n of after.primaries) t.match(after.files[n], [/\.ts$/], `only a tombstone on ${n}`)
+  t.equal(await (await req(`/${container}/keep`)).text(), 'kept', 'other objects untouched')
+  t.same(await queued(), queueNodes.nodes.map(() => []), 'the queue entry was removed from every queue replica')
 })
