@@ -149,7 +149,9 @@ export async function startTern(s: TargetSettings): Promise<RunningTarget> {
   setWorkers(layout.proxyConfPath, s.workers)
   const child = spawn(process.execPath, ['--import=tsx', join(REPO, 'bin/tern.ts'), 'start'], {
     cwd: REPO,
-    env: { ...process.env, TERN_HOME: home, TERN_PROXY_PORT: String(s.ternProxyPort), TERN_PORT_BASE: String(s.ternPortBase) },
+    // The peer Swift runs without its background daemons (peer-swift start without --all):
+    // Tern's replicators and auditors stay off too, or their CPU would count against Tern.
+    env: { ...process.env, TERN_DAEMONS: '0', TERN_HOME: home, TERN_PROXY_PORT: String(s.ternProxyPort), TERN_PORT_BASE: String(s.ternPortBase) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const errLines: string[] = []
