@@ -61,6 +61,11 @@ export class AccountBroker extends BrokerBase<AccountInfo> {
     return { ...remote, policyStats: [], containerCount: 0, objectCount: 0, bytesUsed: 0 }
   }
 
+  /** An account database goes only once empty (the reaper removed its containers). */
+  override isReclaimable(age: string): boolean {
+    return super.isReclaimable(age) && this.requireInfo().containerCount <= 0
+  }
+
   getInfo(): AccountInfo | undefined {
     return this.loadInfo()
   }

@@ -11,13 +11,15 @@
 // every primary and removed once all of them have it and no row arrived meanwhile.
 // The server owns the device's RocksDB (one process only), so our own databases are read
 // through the local server's REPLICATE verb as well (common/db/replication-rpc.ts).
-// Not yet: reclaiming deleted databases after reclaim_age, Swift's shortcut of sending the
+// A database deleted more than reclaim_age ago (and empty) is removed instead of replicated.
+// Not yet: reclaiming row tombstones older than reclaim_age, Swift's shortcut of sending the
 // remote's sync table (merge_syncs), and rsync of whole databases.
 import { BackendClient } from '../common/backend-client.ts'
 import type { BackendNode } from '../common/backend-client.ts'
 import { quotePath } from '../common/backend-client.ts'
 import type { Daemon, PassStats } from '../common/daemon.ts'
 import type { Logger } from '../common/logger.ts'
+import { Timestamp } from '../common/timestamp.ts'
 import type { BaseInfo, Metadata } from '../common/db/broker-base.ts'
 import { DB_REPLICATION_FORMAT, MAX_ROWS_PER_REQUEST, REPLICATION_METHOD_HEADER } from '../common/db/replication-rpc.ts'
 import type { Ring } from '../ring/ring.ts'
@@ -72,7 +74,7 @@ interface SyncAnswer {
 }
 
 function emptyStats(): Record<string, number> {
-  return { attempted: 0, success: 0, failures: 0, noChange: 0, rowsSent: 0, diffs: 0, remoteCreated: 0, handoffs: 0, handoffsRemoved: 0 }
+  return { attempted: 0, success: 0, failures: 0, noChange: 0, rowsSent: 0, diffs: 0, remoteCreated: 0, handoffs: 0, handoffsRemoved: 0, reclaimed: 0 }
 }
 
 const nodeOf = (dev: RingDevice): BackendNode => ({ ip: dev.replication_ip, port: dev.replication_port, device: dev.device })
@@ -171,6 +173,12 @@ export class DbReplicator implements Daemon {
   async replicate(job: Job): Promise<void> {
     this.stats.attempted!++
     if (job.handoff) this.stats.handoffs!++
+    const age = Timestamp.fromSeconds(Date.now() / 1000 - this.options.config.reclaimAge).internal
+    const reclaim = await this.call<{ reclaimed?: boolean }>(job.local, this.dbPath(job, job.local), 'reclaim', { age })
+    if (reclaim.status === 200 && reclaim.body.reclaimed) {
+      this.stats.reclaimed!++
+      return
+    }
     const start = await this.readLocal(job, 0, 0)
     if (!start) return
     let allOk = true

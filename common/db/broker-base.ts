@@ -273,6 +273,16 @@ export abstract class BrokerBase<I extends BaseInfo> {
   protected abstract blankReplicaInfo(remote: I): I
 
   /**
+   * Whether the whole database may go (Swift's replicator reclaim): deleted, its deletion newer
+   * than its last PUT and older than `age` (now - reclaim_age), so every replica had time to
+   * learn of it.
+   */
+  isReclaimable(age: string): boolean {
+    const info = this.loadInfo()
+    return !!info && this.isDeletedInfo(info) && compareTs(info.deleteTimestamp, info.putTimestamp) > 0 && compareTs(info.deleteTimestamp, age) < 0
+  }
+
+  /**
    * Removes every record of this database (a handoff replica once every primary has it).
    * With `ifMaxRow`, only when no row arrived since the caller read that max row.
    */

@@ -12,6 +12,8 @@
 //   /<dev>/<part>/<hash>    create        {info, metadata} → a new empty replica (201; 202 exists)
 //   /<dev>/<part>/<hash>    destroy       {maxRow} → removes the database (204), unless rows
 //                           arrived since the caller read maxRow (409)
+//   /<dev>/<part>/<hash>    reclaim       {age} → removes the database when it was deleted before
+//                           `age` (a timestamp: now - reclaim_age) and is empty; {reclaimed}
 //
 // The replicator runs in another process than the server, and RocksDB lets only one process
 // open a device's database, so it reads its own node's databases through `list` and `rows` too.
@@ -126,6 +128,11 @@ export async function handleDbReplicate(sr: StorageRequest, access: ReplicaAcces
   }
   if (!info) throw new HttpError(404)
   switch (body.op) {
+    case 'reclaim': {
+      if (typeof body.age !== 'string') throw new HttpError(400, { body: 'Invalid age' })
+      const reclaimed = broker.isReclaimable(body.age) && broker.destroy(info.maxRow)
+      return reply(sr, 200, { reclaimed })
+    }
     case 'rows': {
       const since = nonNegative(body.since, 'since')
       const limit = Math.min(MAX_ROWS_PER_REQUEST, nonNegative(body.limit, 'limit'))

@@ -9,6 +9,7 @@ import { silentLogger } from '../../../common/logger.ts'
 import { createAccountServer } from '../../../account/server.ts'
 import { createContainerServer } from '../../../container/server.ts'
 import { Ring } from '../../../ring/ring.ts'
+import { hashPath } from '../../../common/hash-path.ts'
 import type { RingDevice } from '../../../ring/types.ts'
 import { parseDaemonConfig } from '../../../replicator/config.ts'
 import { DbReplicator } from '../../../replicator/db-replicator.ts'
@@ -127,7 +128,6 @@ t.test('a replica whose database was deleted is rebuilt whole by one pass', asyn
   // Wipe b's replica: every record of the database, partition index included.
   const hash = (await request(b.port, 'GET', backendPath('sda', '0', 'a', name))).status === 200
   t.ok(hash)
-  const { hashPath } = await import('../../../common/hash-path.ts')
   const wipe = await rpc(b, `/sda/0/${hashPath(b.config.hashPath, 'a', name)}`, { op: 'destroy', maxRow: -1 })
   t.equal(wipe, 409, 'destroy refuses when the max row is not the one read')
   const rows = await rpcJson(b, `/sda/0/${hashPath(b.config.hashPath, 'a', name)}`, { op: 'rows', since: 0, limit: 0 })
@@ -138,6 +138,25 @@ t.test('a replica whose database was deleted is rebuilt whole by one pass', asyn
   t.same(await listing(b, 0, name), objects)
   const head = await b.request('HEAD', backendPath('sda', '0', 'a', name))
   t.equal(head.headers['x-container-meta-kept'], 'yes')
+})
+
+t.test('a database deleted longer than reclaim_age ago is removed, not replicated', async (t) => {
+  const [a, b] = c.nodes
+  const name = containerIn(0, 'reclaim')
+  await putContainer(a, 0, name)
+  // Test timestamps are in 2023: far older than the default reclaim_age of a week.
+  t.equal((await a.request('DELETE', backendPath('sda', '0', 'a', name), { 'X-Timestamp': nextTs() })).status, 204)
+  const path = `/sda/0/${hashPath(a.config.hashPath, 'a', name)}`
+  t.equal(await rpc(a, path, { op: 'rows', since: 0, limit: 0 }), 200, 'the deleted database is still there')
+  const stats = await c.replicatorOn(a).runOnce()
+  t.equal(stats.reclaimed, 1)
+  t.equal(await rpc(a, path, { op: 'rows', since: 0, limit: 0 }), 404, 'reclaimed')
+  t.equal(await rpc(b, path, { op: 'rows', since: 0, limit: 0 }), 404, 'never copied to the peer')
+  // A live database is never reclaimed, however old.
+  const live = containerIn(0, 'old-live')
+  await putContainer(a, 0, live)
+  t.equal((await c.replicatorOn(a).runOnce()).reclaimed, 0)
+  t.not(await listing(b, 0, live), 404)
 })
 
 async function rpc(n: TestNode, path: string, body: object): Promise<number> {
