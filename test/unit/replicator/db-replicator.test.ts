@@ -159,6 +159,29 @@ t.test('a database deleted longer than reclaim_age ago is removed, not replicate
   t.not(await listing(b, 0, live), 404)
 })
 
+t.test('a handoff database is kept while a primary is unreachable', async (t) => {
+  const [a, , h] = c.nodes
+  // A port nothing listens on: a server that was started and closed.
+  const { createServer } = await import('node:net')
+  const probe = createServer()
+  const deadPort = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as { port: number }).port)))
+  await new Promise((resolve) => probe.close(resolve))
+  const devs = c.ring.devices.map((d) => d!)
+  const dead: RingDevice = { ...devs[1]!, port: deadPort, replication_port: deadPort }
+  const ring = Ring.fromData({ devs: [devs[0]!, dead, devs[2]!], replica2part2dev: [Uint16Array.from([0, 1]), Uint16Array.from([1, 2])], partShift: 31 }, { secrets: h.config.hashPath })
+  const name = containerIn(0, 'kept')
+  await putContainer(h, 0, name)
+  await putRows(h, 0, name, ['k1', 'k2'])
+  const ini = parseIni(`[DEFAULT]\nbind_ip = 127.0.0.1\nconn_timeout = 0.2\n[app:container-server]\nbind_port = ${h.port}\n`)
+  const r = new DbReplicator({ type: 'container', config: parseDaemonConfig(ini, 'container-replicator', h.config.hashPath), ring, logger: silentLogger })
+  t.teardown(() => r.close())
+  const stats = await r.runOnce()
+  t.ok(stats.failures! >= 1, 'the unreachable primary counts as a failure')
+  t.equal(stats.handoffsRemoved, 0)
+  t.same(await listing(a, 0, name), ['k1', 'k2'], 'the reachable primary got the rows')
+  t.same(await listing(h, 0, name), ['k1', 'k2'], 'the handoff keeps its copy')
+})
+
 async function rpc(n: TestNode, path: string, body: object): Promise<number> {
   return (await rpcRaw(n, path, body)).status
 }
