@@ -172,9 +172,12 @@ export abstract class BrokerBase<I extends BaseInfo> {
   mergeTimestamps(createdAt: string, putTimestamp: string, deleteTimestamp: string): void {
     const info = this.requireInfo()
     const wasDeleted = this.isDeletedInfo(info)
+    const before = [info.createdAt, info.putTimestamp, info.deleteTimestamp]
     if (compareTs(createdAt, info.createdAt) < 0) info.createdAt = createdAt
     info.putTimestamp = maxTs(info.putTimestamp, putTimestamp)
     info.deleteTimestamp = maxTs(info.deleteTimestamp, deleteTimestamp)
+    // Replication calls this for every database on every pass: most of the time nothing moves.
+    if (before[0] === info.createdAt && before[1] === info.putTimestamp && before[2] === info.deleteTimestamp) return
     if (wasDeleted !== this.isDeletedInfo(info)) info.statusChangedAt = maxTs(info.statusChangedAt, Timestamp.now().internal)
     this.writeInfo(info)
   }
