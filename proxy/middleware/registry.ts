@@ -16,5 +16,6 @@ import { containerQuotasFactory } from './container-quotas.ts'
 import { accountQuotasFactory } from './account-quotas.ts'
 import { bulkFactory } from './bulk/index.ts'
 import { symlinkFactory } from './symlink.ts'
+import { rateLimitFactory } from './ratelimit.ts'
 
-export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory, formpostFactory, containerQuotasFactory, accountQuotasFactory, bulkFactory, symlinkFactory]
+export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory, formpostFactory, containerQuotasFactory, accountQuotasFactory, bulkFactory, symlinkFactory, rateLimitFactory]
