@@ -17,5 +17,6 @@ import { accountQuotasFactory } from './account-quotas.ts'
 import { bulkFactory } from './bulk/index.ts'
 import { symlinkFactory } from './symlink.ts'
 import { rateLimitFactory } from './ratelimit.ts'
+import { staticWebFactory } from './staticweb.ts'
 
-export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory, formpostFactory, containerQuotasFactory, accountQuotasFactory, bulkFactory, symlinkFactory, rateLimitFactory]
+export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory, formpostFactory, containerQuotasFactory, accountQuotasFactory, bulkFactory, symlinkFactory, rateLimitFactory, staticWebFactory]
