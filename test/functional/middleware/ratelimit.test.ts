@@ -13,10 +13,11 @@ t.test('ratelimit', async (t) => {
     proxySettings: { recheck_container_existence: 0 },
     extraIni: [
       '[filter:ratelimit]',
-      'account_ratelimit = 1',
+      // Slow rates, so that a loaded machine cannot space two requests past the limit.
+      'account_ratelimit = 0.1',
       'max_sleep_time_seconds = 0.5',
-      'container_ratelimit_1 = 1',
-      'container_ratelimit_10 = 0.5',
+      'container_ratelimit_1 = 0.1',
+      'container_ratelimit_10 = 0.05',
       'container_listing_ratelimit_1 = 20',
       'account_blacklist = AUTH_bad',
     ].join('\n'),
@@ -25,7 +26,7 @@ t.test('ratelimit', async (t) => {
 
   await t.test('/info', async (t) => {
     const info = JSON.parse((await c.request('GET', '/info')).body.toString()) as Record<string, unknown>
-    t.same(info.ratelimit, { account_ratelimit: 1, max_sleep_time_seconds: 0.5, container_ratelimits: [[1, 1], [10, 0.5]], container_listing_ratelimits: [[1, 20]] })
+    t.same(info.ratelimit, { account_ratelimit: 0.1, max_sleep_time_seconds: 0.5, container_ratelimits: [[1, 0.1], [10, 0.05]], container_listing_ratelimits: [[1, 20]] })
   })
 
   await t.test('container PUTs per account', async (t) => {
