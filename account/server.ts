@@ -20,6 +20,7 @@ import type { DbServerConfig } from '../common/config/db-server-config.ts'
 import type { Logger } from '../common/logger.ts'
 import { mapDbError, wrapServer } from '../common/db/db-server-shell.ts'
 import { handleDbReplicate, isReplicateRequest } from '../common/db/replication-rpc.ts'
+import { handleRecon, isReconRequest } from '../common/recon.ts'
 import type { ReplicaAccess } from '../common/db/replication-rpc.ts'
 import type { DbServer } from '../common/db/db-server-shell.ts'
 import { AccountBroker } from './broker.ts'
@@ -186,6 +187,7 @@ export function createAccountServer(config: DbServerConfig, logger: Logger): DbS
     name: 'account-server',
     async handle(r) {
       if (isReplicateRequest(r)) return handleDbReplicate(r, replicaAccess)
+      if (isReconRequest(r.path)) return handleRecon(r, config)
       const handler = Object.hasOwn(handlers, r.method) ? handlers[r.method] : undefined
       if (!handler) throw new HttpError(405)
       await handler(r)

@@ -14,6 +14,7 @@ import { DeviceDatabases } from '../common/db/device-dbs.ts'
 import { ZERO_TIMESTAMP } from '../common/db/broker-base.ts'
 import { mapDbError, wrapServer } from '../common/db/db-server-shell.ts'
 import { handleDbReplicate, isReplicateRequest } from '../common/db/replication-rpc.ts'
+import { handleRecon, isReconRequest } from '../common/recon.ts'
 import type { ReplicaAccess } from '../common/db/replication-rpc.ts'
 import type { DbServer } from '../common/db/db-server-shell.ts'
 
@@ -263,6 +264,7 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
     name: 'container-server',
     async handle(r) {
       if (isReplicateRequest(r)) return handleDbReplicate(r, replicaAccess)
+      if (isReconRequest(r.path)) return handleRecon(r, config)
       const handler = Object.hasOwn(handlers, r.method) ? handlers[r.method] : undefined
       if (!handler) throw new HttpError(405)
       await handler(r)

@@ -45,6 +45,8 @@ export interface ObjectServerConfig {
   readonly expiringObjectsAccount: string
   readonly expiringObjectsContainerDivisor: number
   readonly hashPath: HashPathSecrets
+  /** Where the daemons' recon cache files are read for GET /recon/... (Swift's recon_cache_path). */
+  readonly reconCachePath: string
 }
 
 const DEFAULT_ALLOWED_HEADERS = [
@@ -75,6 +77,7 @@ export const OBJECT_SERVER_DEFAULTS = Object.freeze({
   autoCreateAccountPrefix: '.',
   expiringObjectsAccountName: 'expiring_objects',
   expiringObjectsContainerDivisor: 86_400,
+  reconCachePath: '/var/cache/swift',
 })
 
 function raw(section: IniSection, key: string): string | undefined {
@@ -162,6 +165,7 @@ export function parseObjectServerConfig(ini: IniFile, secrets?: HashPathSecrets)
     expiringObjectsAccount: prefix + (raw(s, 'expiring_objects_account_name') ?? d.expiringObjectsAccountName),
     expiringObjectsContainerDivisor: int(s, 'expiring_objects_container_divisor', d.expiringObjectsContainerDivisor, 1, 2 ** 31),
     hashPath: Object.freeze({ ...hashPath }),
+    reconCachePath: raw(s, 'recon_cache_path') ?? d.reconCachePath,
   })
 }
 

@@ -21,6 +21,7 @@ import { GET, HEAD } from './read.ts'
 import { POST } from './post.ts'
 import { PUT } from './put.ts'
 import { REPLICATE, REPLICATION_METHOD_HEADER, SSYNC } from './replicate-handler.ts'
+import { handleRecon, isReconRequest } from '../common/recon.ts'
 
 type Handler = (parts: ObjectServerParts, request: ObjectRequest) => Promise<void>
 
@@ -66,6 +67,7 @@ export function createObjectApp(config: ObjectServerConfig, logger: Logger, opti
     name: 'object-server',
     parts,
     async handle(sr: StorageRequest): Promise<void> {
+      if (isReconRequest(sr.path)) return handleRecon(sr, config)
       const replication = REPLICATION_METHODS[replicationVerb(sr)]
       if (replication) return replication(parts, sr)
       const handler = METHODS[sr.method]

@@ -38,6 +38,8 @@ export interface DbServerConfig {
   readonly nodeTimeout: number
   readonly autoCreateAccountPrefix: string
   readonly hashPath: HashPathSecrets
+  /** Where the daemons' recon cache files are read for GET /recon/... (Swift's recon_cache_path). */
+  readonly reconCachePath: string
   readonly policies: readonly StoragePolicyName[]
 }
 
@@ -54,6 +56,7 @@ export const DB_SERVER_DEFAULTS = Object.freeze({
   connTimeout: 0.5,
   nodeTimeout: 3,
   autoCreateAccountPrefix: '.',
+  reconCachePath: '/var/cache/swift',
 })
 
 function int(section: IniSection, key: string, fallback: number, min: number, max: number): number {
@@ -109,6 +112,7 @@ export function parseDbServerConfig(ini: IniFile, type: DbServerType): DbServerC
     nodeTimeout: seconds(section, 'node_timeout', DB_SERVER_DEFAULTS.nodeTimeout),
     autoCreateAccountPrefix: section.auto_create_account_prefix || DB_SERVER_DEFAULTS.autoCreateAccountPrefix,
     hashPath: Object.freeze({ prefix: hash.swift_hash_path_prefix ?? '', suffix: hash.swift_hash_path_suffix ?? '' }),
+    reconCachePath: section.recon_cache_path?.trim() || DB_SERVER_DEFAULTS.reconCachePath,
     policies: Object.freeze(policies.sort((a, b) => a.index - b.index)),
   })
 }
