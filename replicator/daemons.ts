@@ -10,6 +10,7 @@ import { ObjectUpdater } from '../object/updater.ts'
 import { ObjectAuditor } from '../object/auditor.ts'
 import { DbReplicator } from './db-replicator.ts'
 import { ObjectExpirer } from '../object/expirer.ts'
+import { ContainerUpdater } from '../container/updater.ts'
 
 export interface DaemonArgs {
   readonly config: DaemonConfig
@@ -47,6 +48,11 @@ export const DAEMONS: Readonly<Record<string, DaemonEntry>> = {
     summary: 'delete objects past X-Delete-At from the .expiring_objects queue, cluster-wide, and unqueue them',
     create: async ({ config, logger }) =>
       new ObjectExpirer({ config, logger, objectRing: loadRing(config, 'object'), containerRing: loadRing(config, 'container') }),
+  },
+  'container-updater': {
+    summary: 'report changed container stats (object count, bytes, put/delete timestamps) to the account servers',
+    create: async ({ config, logger }) =>
+      new ContainerUpdater({ config, logger, containerRing: loadRing(config, 'container'), accountRing: loadRing(config, 'account') }),
   },
   'container-replicator': {
     summary: 'send container rows since the last sync point to the other primaries, copy missing databases, move handoffs home',

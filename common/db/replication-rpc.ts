@@ -14,6 +14,8 @@
 //                           arrived since the caller read maxRow (409)
 //   /<dev>/<part>/<hash>    reclaim       {age} → removes the database when it was deleted before
 //                           `age` (a timestamp: now - reclaim_age) and is empty; {reclaimed}
+//   /<dev>/<part>/<hash>    reported      {putTimestamp, deleteTimestamp, objectCount, bytesUsed} →
+//                           records what the container updater told the accounts (containers only)
 //
 // The replicator runs in another process than the server, and RocksDB lets only one process
 // open a device's database, so it reads its own node's databases through `list` and `rows` too.
@@ -36,6 +38,8 @@ const HASH = /^[0-9a-f]{32}$/
 export interface ReplicaBroker extends BrokerBase<BaseInfo> {
   getItemsSince(since: number, limit: number): { seq: number }[]
   mergeItems(items: readonly never[]): number
+  /** Containers only: the stats last reported to the account servers (container updater). */
+  reported?(putTimestamp: string, deleteTimestamp: string, objectCount: number, bytesUsed: number): void
 }
 
 export interface ReplicaAccess {
@@ -132,6 +136,12 @@ export async function handleDbReplicate(sr: StorageRequest, access: ReplicaAcces
       if (typeof body.age !== 'string') throw new HttpError(400, { body: 'Invalid age' })
       const reclaimed = broker.isReclaimable(body.age) && broker.destroy(info.maxRow)
       return reply(sr, 200, { reclaimed })
+    }
+    case 'reported': {
+      const { putTimestamp, deleteTimestamp, objectCount, bytesUsed } = body
+      if (!broker.reported || typeof putTimestamp !== 'string' || typeof deleteTimestamp !== 'string') throw new HttpError(400, { body: 'Invalid report' })
+      broker.reported(putTimestamp, deleteTimestamp, nonNegative(objectCount, 'objectCount'), nonNegative(bytesUsed, 'bytesUsed'))
+      return reply(sr, 200, {})
     }
     case 'rows': {
       const since = nonNegative(body.since, 'since')
