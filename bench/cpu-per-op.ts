@@ -5,7 +5,10 @@
 // (client CPU excluded). Profile the servers with --prof DIR (a .cpuprofile per run, see
 // bench/cpu-profile-summary.ts).
 //   node --import=tsx bench/cpu-per-op.ts [--ops-small 300] [--ops-large 3] [--concurrency 16]
-//     [--scenario put-4k,get-4k,head-4k,delete-4k,put-64m,get-64m] [--prof DIR]
+//     [--scenario put-4k,get-4k,head-4k,delete-4k,put-64m,get-64m] [--prof DIR] [--pipeline full]
+// --pipeline full runs the all-in-one's middleware pipeline (all-in-one/config-files.ts) in
+// front of the proxy app, authenticating through tempauth; any other value is taken as the
+// pipeline line itself. Without it the proxy runs the bare proxy-server app.
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import http from 'node:http'
@@ -19,10 +22,23 @@ interface CpuMessage {
   url?: string
 }
 
+/** The tempauth user the bench authenticates as when the pipeline has tempauth. */
+const BENCH_USER = { account: 'bench', user: 'tester', key: 'testing' }
+
+async function pipelineLine(choice: string | undefined): Promise<string | undefined> {
+  if (!choice) return undefined
+  if (choice !== 'full') return choice
+  const { allInOnePipeline } = await import('../all-in-one/config-files.ts')
+  return allInOnePipeline().join(' ')
+}
+
 async function runChild(): Promise<void> {
   const { startCluster } = await import('../test/helpers/cluster.ts')
   const teardowns: Array<() => unknown> = []
-  const cluster = await startCluster({ teardown: (fn) => teardowns.push(fn) })
+  const at = process.argv.indexOf('--pipeline')
+  const pipeline = await pipelineLine(at >= 0 ? process.argv[at + 1] : undefined)
+  const extraIni = ['[filter:tempauth]', `user_${BENCH_USER.account}_${BENCH_USER.user} = ${BENCH_USER.key} .admin`].join('\n')
+  const cluster = await startCluster({ teardown: (fn) => teardowns.push(fn) }, pipeline ? { pipeline, extraIni } : {})
   process.on('message', (m: { cpu?: boolean; stop?: boolean }) => {
     if (m.cpu) process.send?.({ cpu: process.cpuUsage() })
     if (m.stop) {
@@ -47,9 +63,26 @@ function ask(child: ChildProcess, what: object, key: keyof CpuMessage): Promise<
   })
 }
 
+/** Headers every request carries (X-Auth-Token once authenticated). */
+const authHeaders: Record<string, string> = {}
+
+async function authenticate(agent: http.Agent, url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const headers = { 'X-Auth-User': `${BENCH_USER.account}:${BENCH_USER.user}`, 'X-Auth-Key': BENCH_USER.key }
+    http.get(`${url}/auth/v1.0`, { agent, headers }, (res) => {
+      res.resume()
+      const token = res.headers['x-auth-token']
+      const storage = res.headers['x-storage-url']
+      if (res.statusCode !== 200 || typeof token !== 'string' || typeof storage !== 'string') return reject(new Error(`auth failed: ${res.statusCode}`))
+      authHeaders['X-Auth-Token'] = token
+      resolve(storage)
+    }).on('error', reject)
+  })
+}
+
 function request(agent: http.Agent, url: string, method: string, body?: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent, headers: body ? { 'Content-Length': body.length } : {} }, (res) => {
+    const req = http.request(url, { method, agent, headers: { ...authHeaders, ...(body ? { 'Content-Length': body.length } : {}) } }, (res) => {
       res.on('data', () => {})
       res.on('end', () => resolve(res.statusCode ?? 0))
       res.on('error', reject)
@@ -79,13 +112,16 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '16' },
       scenario: { type: 'string', default: 'put-4k,get-4k,head-4k,delete-4k,put-64m,get-64m' },
       prof: { type: 'string' },
+      pipeline: { type: 'string' },
     },
   })
   const execArgv = ['--import=tsx', ...(process.env.CHILD_FLAGS ? process.env.CHILD_FLAGS.split(' ') : []), ...(values.prof ? ['--cpu-prof', `--cpu-prof-dir=${values.prof}`] : [])]
-  const child = fork(self, ['--child'], { execArgv })
+  const child = fork(self, ['--child', ...(values.pipeline ? ['--pipeline', values.pipeline] : [])], { execArgv })
   const { url } = await ask(child, {}, 'url')
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
-  const base = `${url}/v1/AUTH_bench/c`
+  const pipeline = await pipelineLine(values.pipeline)
+  const storageUrl = pipeline?.split(' ').includes('tempauth') ? await authenticate(agent, url!) : `${url}/v1/AUTH_bench`
+  const base = `${storageUrl}/c`
   if ((await request(agent, base, 'PUT')) >= 300) throw new Error('container PUT failed')
 
   const scenarios = String(values.scenario).split(',')
