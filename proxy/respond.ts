@@ -35,7 +35,9 @@ export function applyBackendHeaders(ctx: ProxyContext, headers: IncomingHttpHead
     if (value === undefined || hidden(name, hideOwner, ctx.state.keepSysmeta)) continue
     if (name === 'content-length' && !options.keepLength) continue
     if (name === 'x-trans-id' || name === 'x-openstack-request-id') continue
-    ctx.set(name, value as string | string[])
+    // Object servers quote their ETags (as swob does); Swift's proxy hands them out bare.
+    if (name === 'etag' && typeof value === 'string') ctx.set(name, value.replace(/"/g, ''))
+    else ctx.set(name, value as string | string[])
   }
 }
 
