@@ -3,8 +3,8 @@
 // PUT /<device>/<partition>/<account>/<container>. All accounts of a device live in that
 // device's RocksDB (accounts.db/). REPLICATE (replication issue) will dispatch to the
 // broker's getItemsSince/mergeItems.
-import { createStorageServer, checkDevice, respond } from '../common/storage-server.ts'
-import type { StorageApp, StorageRequest } from '../common/storage-server.ts'
+import { checkDevice, respond } from '../common/storage-server.ts'
+import type { StorageRequest } from '../common/storage-server.ts'
 import { HttpError } from '../common/http/errors.ts'
 import { defaultBody } from '../common/http/status.ts'
 import { getParam, header, isSysOrUserMeta, listingLimit, partitionNumber, requireTimestamp, splitBackendPath, titleCaseHeader } from '../common/http/backend-params.ts'
@@ -18,10 +18,7 @@ import { Timestamp } from '../common/timestamp.ts'
 import { DEFAULT_CONSTRAINTS } from '../common/constraints.ts'
 import type { DbServerConfig } from '../common/config/db-server-config.ts'
 import type { Logger } from '../common/logger.ts'
-import { mapDbError, wrapServer } from '../common/db/db-server-shell.ts'
-import { handleDbReplicate, isReplicateRequest } from '../common/db/replication-rpc.ts'
-import { handleRecon, isReconRequest } from '../common/recon.ts'
-import type { ReplicaAccess } from '../common/db/replication-rpc.ts'
+import { createDbServer } from '../common/db/db-server-shell.ts'
 import type { DbServer } from '../common/db/db-server-shell.ts'
 import { AccountBroker } from './broker.ts'
 
@@ -175,24 +172,5 @@ export function createAccountServer(config: DbServerConfig, logger: Logger): DbS
     },
   }
 
-  const replicaAccess: ReplicaAccess = {
-    store: async (device) => {
-      await checkDevice(config.devices, device, config.mountCheck)
-      return dbs.get(device)
-    },
-    broker: (store, dbId) => new AccountBroker(store, dbId),
-  }
-
-  const app: StorageApp = {
-    name: 'account-server',
-    async handle(r) {
-      if (isReplicateRequest(r)) return handleDbReplicate(r, replicaAccess)
-      if (isReconRequest(r.path)) return handleRecon(r, config)
-      const handler = Object.hasOwn(handlers, r.method) ? handlers[r.method] : undefined
-      if (!handler) throw new HttpError(405)
-      await handler(r)
-    },
-    mapError: mapDbError,
-  }
-  return wrapServer(createStorageServer(app, logger), dbs, config)
+  return createDbServer('account-server', handlers, { config, dbs, logger, newBroker: (store, dbId) => new AccountBroker(store, dbId) })
 }

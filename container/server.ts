@@ -3,8 +3,8 @@
 // /<device>/<partition>/<account>/<container>[/<object>]. All containers of a device live in
 // that device's RocksDB (containers.db/), opened on first use and closed on shutdown.
 // REPLICATE (replication issue) will dispatch to the broker's getItemsSince/mergeItems.
-import { createStorageServer, checkDevice, respond } from '../common/storage-server.ts'
-import type { StorageApp, StorageRequest } from '../common/storage-server.ts'
+import { checkDevice, respond } from '../common/storage-server.ts'
+import type { StorageRequest } from '../common/storage-server.ts'
 import { HttpError } from '../common/http/errors.ts'
 import { defaultBody } from '../common/http/status.ts'
 import { getParam, header, isSysOrUserMeta, listingLimit, partitionNumber, requireTimestamp, splitBackendPath, titleCaseHeader } from '../common/http/backend-params.ts'
@@ -12,10 +12,7 @@ import { getListingContentType, listingIsoformat, renderListing } from '../commo
 import type { ObjectListingRecord, Subdir } from '../common/listing-format.ts'
 import { DeviceDatabases } from '../common/db/device-dbs.ts'
 import { ZERO_TIMESTAMP } from '../common/db/broker-base.ts'
-import { mapDbError, wrapServer } from '../common/db/db-server-shell.ts'
-import { handleDbReplicate, isReplicateRequest } from '../common/db/replication-rpc.ts'
-import { handleRecon, isReconRequest } from '../common/recon.ts'
-import type { ReplicaAccess } from '../common/db/replication-rpc.ts'
+import { createDbServer } from '../common/db/db-server-shell.ts'
 import type { DbServer } from '../common/db/db-server-shell.ts'
 
 export type { DbServer }
@@ -252,26 +249,7 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
     return recreated
   }
 
-  const replicaAccess: ReplicaAccess = {
-    store: async (device) => {
-      await checkDevice(config.devices, device, config.mountCheck)
-      return dbs.get(device)
-    },
-    broker: (store, dbId) => new ContainerBroker(store, dbId),
-  }
-
-  const app: StorageApp = {
-    name: 'container-server',
-    async handle(r) {
-      if (isReplicateRequest(r)) return handleDbReplicate(r, replicaAccess)
-      if (isReconRequest(r.path)) return handleRecon(r, config)
-      const handler = Object.hasOwn(handlers, r.method) ? handlers[r.method] : undefined
-      if (!handler) throw new HttpError(405)
-      await handler(r)
-    },
-    mapError: mapDbError,
-  }
-  return wrapServer(createStorageServer(app, logger), dbs, config)
+  return createDbServer('container-server', handlers, { config, dbs, logger, newBroker: (store, dbId) => new ContainerBroker(store, dbId) })
 }
 
 function optionalTs(raw: string | undefined): string | undefined {

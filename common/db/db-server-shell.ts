@@ -5,7 +5,14 @@ import type http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { HttpError } from '../http/errors.ts'
 import type { DbServerConfig } from '../config/db-server-config.ts'
+import type { Logger } from '../logger.ts'
+import { handleRecon, isReconRequest } from '../recon.ts'
+import { checkDevice, createStorageServer } from '../storage-server.ts'
+import type { StorageApp, StorageRequest } from '../storage-server.ts'
 import type { DeviceDatabases } from './device-dbs.ts'
+import type { KvStore } from './kv-store.ts'
+import { handleDbReplicate, isReplicateRequest } from './replication-rpc.ts'
+import type { ReplicaAccess, ReplicaBroker } from './replication-rpc.ts'
 
 const TEXT = { 'Content-Type': 'text/plain' }
 
@@ -27,7 +34,40 @@ export function mapDbError(err: unknown): HttpError | undefined {
   return undefined
 }
 
-export function wrapServer(server: http.Server, dbs: DeviceDatabases, config: DbServerConfig): DbServer {
+export type DbHandlers = Record<string, (r: StorageRequest) => Promise<void>>
+
+/**
+ * A container or account server: the verb handlers behind the shared storage shell, with the
+ * replication verb and /recon routed first, and the database errors mapped in one place.
+ */
+export function createDbServer(
+  name: string,
+  handlers: DbHandlers,
+  options: { config: DbServerConfig; dbs: DeviceDatabases; logger: Logger; newBroker: (store: KvStore, dbId: Buffer) => ReplicaBroker },
+): DbServer {
+  const { config, dbs } = options
+  const replicaAccess: ReplicaAccess = {
+    store: async (device) => {
+      await checkDevice(config.devices, device, config.mountCheck)
+      return dbs.get(device)
+    },
+    broker: options.newBroker,
+  }
+  const app: StorageApp = {
+    name,
+    async handle(r) {
+      if (isReplicateRequest(r)) return handleDbReplicate(r, replicaAccess)
+      if (isReconRequest(r.path)) return handleRecon(r, config)
+      const handler = Object.hasOwn(handlers, r.method) ? handlers[r.method] : undefined
+      if (!handler) throw new HttpError(405)
+      await handler(r)
+    },
+    mapError: mapDbError,
+  }
+  return wrapServer(createStorageServer(app, options.logger), dbs, config)
+}
+
+function wrapServer(server: http.Server, dbs: DeviceDatabases, config: DbServerConfig): DbServer {
   return {
     server,
     dbs,
