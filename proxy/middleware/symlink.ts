@@ -7,9 +7,9 @@
 // Container listings in JSON show symlink_path (and symlink_etag/_bytes for static links).
 import { HttpError } from '../../common/http/errors.ts'
 import type { IniSection } from '../../common/config/ini.ts'
-import { pythonJsonDumps } from '../../common/python-json.ts'
 import type { MiddlewareFactory, ProxyContext, ProxyMiddleware } from '../context.ts'
 import type { SwiftPath } from '../request-path.ts'
+import { rewriteJsonListing } from '../json-listing.ts'
 import { swiftPathOf } from '../request-path.ts'
 import type { Downstream, SubResponse } from '../subrequest.ts'
 import { downstreamOf, quoteSwiftPath, subrequest, withSysmeta } from '../subrequest.ts'
@@ -221,21 +221,8 @@ async function postToLink(ctx: ProxyContext, next: () => Promise<void>, downstre
 }
 
 /** JSON listings: "hash; symlink_target=..." becomes symlink_path (+ symlink_etag/_bytes). */
-async function rewriteListing(ctx: ProxyContext, next: () => Promise<void>, p: SwiftPath): Promise<void> {
-  await next()
-  if (ctx.status !== 200 || !String(ctx.response.get('Content-Type')).startsWith('application/json')) return
-  const body = ctx.body
-  const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : undefined
-  if (text === undefined || !text.includes('symlink_target')) return
-  let listing: Record<string, unknown>[]
-  try {
-    listing = JSON.parse(text) as Record<string, unknown>[]
-  } catch {
-    return
-  }
-  for (const item of listing) {
-    if (typeof item.hash !== 'string') continue
-    const [etag = '', ...params] = item.hash.split(';').map((s) => s.trim())
+function rewriteListing(ctx: ProxyContext, next: () => Promise<void>, p: SwiftPath): Promise<void> {
+  return rewriteJsonListing(ctx, next, 'symlink_target', (row, etag, params) => {
     let hash = etag
     let target: string | undefined
     let account = p.account
@@ -245,15 +232,13 @@ async function rewriteListing(ctx: ProxyContext, next: () => Promise<void>, p: S
       const value = eq < 0 ? '' : param.slice(eq + 1)
       if (key === 'symlink_target') target = value
       else if (key === 'symlink_target_account') account = value
-      else if (key === 'symlink_target_etag') item.symlink_etag = value
-      else if (key === 'symlink_target_bytes') item.symlink_bytes = Number.parseInt(value, 10)
+      else if (key === 'symlink_target_etag') row.symlink_etag = value
+      else if (key === 'symlink_target_bytes') row.symlink_bytes = Number.parseInt(value, 10)
       else hash += `; ${key}=${value}`
     }
-    item.hash = hash
-    if (target) item.symlink_path = `/${p.version}/${account}/${target}`
-  }
-  ctx.body = pythonJsonDumps(listing)
-  ctx.type = 'application/json; charset=utf-8'
+    row.hash = hash
+    if (target) row.symlink_path = `/${p.version}/${account}/${target}`
+  })
 }
 
 export function symlink(symloopMax: number): ProxyMiddleware {

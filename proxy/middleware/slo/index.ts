@@ -4,6 +4,7 @@
 // a manifest's slo_etag apart from its hash. Place it after auth, before dlo.
 import { HttpError } from '../../../common/http/errors.ts'
 import type { MiddlewareFactory, ProxyContext, ProxyMiddleware } from '../../context.ts'
+import { rewriteJsonListing } from '../../json-listing.ts'
 import { swiftPathOf } from '../../request-path.ts'
 import { downstreamOf, withSysmeta } from '../../subrequest.ts'
 import type { SloConfig } from './config.ts'
@@ -13,30 +14,16 @@ import { getOrHead } from './get.ts'
 import { putManifest } from './put.ts'
 
 /** Splits "md5; slo_etag=X" container-listing hashes as Swift's handle_container_listing. */
-async function rewriteListing(ctx: ProxyContext, next: () => Promise<void>): Promise<void> {
-  await next()
-  if (ctx.status !== 200 || !String(ctx.response.get('Content-Type')).startsWith('application/json')) return
-  const body = ctx.body
-  const text = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : undefined
-  if (text === undefined || !text.includes('slo_etag')) return
-  let listing: Record<string, unknown>[]
-  try {
-    listing = JSON.parse(text) as Record<string, unknown>[]
-  } catch {
-    return
-  }
-  for (const item of listing) {
-    if (typeof item.hash !== 'string') continue
-    const [etag = '', ...params] = item.hash.split(';').map((s) => s.trim())
+function rewriteListing(ctx: ProxyContext, next: () => Promise<void>): Promise<void> {
+  return rewriteJsonListing(ctx, next, 'slo_etag', (row, etag, params) => {
     const kept: string[] = []
     for (const param of params) {
       const [k, v] = param.split('=', 2)
-      if (k === 'slo_etag') item.slo_etag = `"${v}"`
+      if (k === 'slo_etag') row.slo_etag = `"${v}"`
       else kept.push(param)
     }
-    item.hash = etag + kept.map((p) => `; ${p}`).join('')
-  }
-  ctx.body = JSON.stringify(listing)
+    row.hash = etag + kept.map((p) => `; ${p}`).join('')
+  })
 }
 
 export function staticLargeObject(config: SloConfig): ProxyMiddleware {
