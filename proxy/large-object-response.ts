@@ -1,11 +1,13 @@
 // Answering a GET or HEAD of a large object (SLO or DLO) once its manifest is known, as
 // swob's conditional_response does for Swift's middleware: If-Match/If-None-Match against the
-// large object's ETag, If-(Un)Modified-Since, HEAD with the whole length, a single Range as
-// 206 across segment boundaries (416 when unsatisfiable), else the whole body streamed.
-// Several ranges get the whole object (RFC 7233 lets a server ignore Range).
+// large object's ETag, If-(Un)Modified-Since, HEAD with the whole length (swob ignores Range
+// on HEAD), a single Range as 206 across segment boundaries (416 when unsatisfiable), several
+// ranges as 206 multipart/byteranges (SLO's SegmentedIterable.app_iter_ranges) or, for DLO,
+// the whole object (Swift's dlo drops a Range of more than one range), else the whole body.
 import { conditionalStatus, parseHttpDate } from '../common/http/conditional.ts'
 import { defaultBody } from '../common/http/status.ts'
-import { contentRange, parseRange, rangesForLength } from '../common/http/range.ts'
+import type { ByteRange } from '../common/http/range.ts'
+import { contentRange, multipartByteranges, parseRange, rangesForLength } from '../common/http/range.ts'
 import type { ProxyContext } from './context.ts'
 import type { SegmentFetch, SegmentPiece } from './segmented-stream.ts'
 import { segmentedBody } from './segmented-stream.ts'
@@ -19,6 +21,8 @@ export interface LargeObject {
   /** The pieces covering bytes [start, end] (inclusive), in order. */
   pieces(start: number, end: number): AsyncIterable<SegmentPiece>
   fetch: SegmentFetch
+  /** Several ranges answer multipart/byteranges (SLO); otherwise the whole object (DLO). */
+  multiRange?: boolean
 }
 
 const DROPPED = new Set(['content-length', 'etag', 'content-range', 'accept-ranges', 'transfer-encoding'])
@@ -55,8 +59,8 @@ export async function sendLargeObject(ctx: ProxyContext, lo: LargeObject, extraH
   let start = 0
   let end = lo.length - 1
   let status = 200
-  const specs = ctx.get('Range') ? parseRange(ctx.get('Range')) : undefined
-  if (specs && lo.length > 0) {
+  const specs = ctx.get('Range') && ctx.method === 'GET' ? parseRange(ctx.get('Range')) : undefined
+  if (specs && lo.length > 0 && (specs.length === 1 || lo.multiRange)) {
     const ranges = rangesForLength(specs, lo.length)
     if (ranges.length === 0) {
       ctx.status = 416
@@ -71,6 +75,8 @@ export async function sendLargeObject(ctx: ProxyContext, lo: LargeObject, extraH
       ;[start, end] = [only[0], only[1] - 1]
       status = 206
       ctx.set('Content-Range', contentRange(only[0], only[1], lo.length))
+    } else if (ranges.length > 1) {
+      return sendRanges(ctx, lo, ranges)
     }
   }
   const sending = end - start + 1
@@ -85,4 +91,21 @@ export async function sendLargeObject(ctx: ProxyContext, lo: LargeObject, extraH
   ctx.body = body.stream
   ctx.set('Content-Length', String(sending))
   ctx.status = status
+}
+
+/** 206 multipart/byteranges: each range's part header, then its bytes read across segments. */
+async function sendRanges(ctx: ProxyContext, lo: LargeObject, ranges: readonly ByteRange[]): Promise<void> {
+  const layout = multipartByteranges(ranges, ctx.response.get('Content-Type') || 'application/octet-stream', lo.length)
+  async function* pieces(): AsyncGenerator<SegmentPiece> {
+    for (const part of layout.parts) {
+      yield { data: part.head, start: 0, end: part.head.length - 1 }
+      yield* lo.pieces(part.start, part.end - 1)
+    }
+    yield { data: layout.tail, start: 0, end: layout.tail.length - 1 }
+  }
+  const body = await segmentedBody(pieces(), lo.fetch, ctx.state.log, ctx.path)
+  ctx.body = body.stream
+  ctx.set('Content-Type', layout.contentType)
+  ctx.set('Content-Length', String(layout.length))
+  ctx.status = 206
 }

@@ -65,40 +65,50 @@ export interface SegmentedBody {
  */
 export async function segmentedBody(pieces: AsyncIterable<SegmentPiece>, fetch: SegmentFetch, log: Logger, name: string): Promise<SegmentedBody> {
   const iterator = pieces[Symbol.asyncIterator]()
-  let first: Readable | undefined
-  let firstPiece: IteratorResult<SegmentPiece>
+  // Inline pieces (SLO data segments, multipart/byteranges part headers) ahead of the first
+  // object segment are taken too, so that the first real segment is checked before any header.
+  let queue: { stream: Readable; expected: number }[] = []
+  let exhausted = false
   try {
-    firstPiece = await iterator.next()
-    if (!firstPiece.done) first = await open(fetch, firstPiece.value)
+    for (;;) {
+      const first = await iterator.next()
+      if (first.done) {
+        exhausted = true
+        break
+      }
+      queue.push({ stream: await open(fetch, first.value), expected: first.value.end - first.value.start + 1 })
+      if (!first.value.data) break
+    }
   } catch (err) {
     log.warn('large object: first segment failed', { name, err: (err as Error).message })
     throw new HttpError(409)
   }
   async function* bytes(): AsyncGenerator<Buffer> {
-    let current = first
-    let expected = firstPiece.done ? 0 : firstPiece.value.end - firstPiece.value.start + 1
     for (;;) {
-      if (!current) return
-      let got = 0
-      for await (const chunk of current) {
-        const b = chunk as Buffer
-        got += b.length
-        yield b
+      for (const { stream, expected } of queue) {
+        let got = 0
+        for await (const chunk of stream) {
+          const b = chunk as Buffer
+          got += b.length
+          yield b
+        }
+        if (got !== expected) throw new SegmentError(`segment short read: ${got} of ${expected} bytes`)
       }
-      if (got !== expected) throw new SegmentError(`segment short read: ${got} of ${expected} bytes`)
-      let next: IteratorResult<SegmentPiece>
+      queue = []
+      if (exhausted) return
       try {
-        next = await iterator.next()
+        const next = await iterator.next()
         if (next.done) return
-        current = await open(fetch, next.value)
+        queue.push({ stream: await open(fetch, next.value), expected: next.value.end - next.value.start + 1 })
       } catch (err) {
         log.error('large object: segment failed mid-stream', { name, err: (err as Error).message })
         throw err
       }
-      expected = next.value.end - next.value.start + 1
     }
   }
   const stream = Readable.from(bytes(), { objectMode: false })
-  stream.on('error', () => first?.destroy())
+  stream.on('error', () => {
+    for (const q of queue) q.stream.destroy()
+  })
   return { stream }
 }

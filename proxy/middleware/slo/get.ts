@@ -112,6 +112,7 @@ export async function getOrHead(ctx: ProxyContext, next: () => Promise<void>, do
       length,
       pieces: (start, end) => manifestPieces(ctx, downstream, account, segments ?? [], start, end),
       fetch: (path, range) => subrequest(ctx, downstream, { method: 'GET', path, headers: { range }, userAgent: `${ctx.get('User-Agent')} SLO MultipartGET` }),
+      multiRange: true,
     },
     { 'X-Manifest-Etag': manifestEtag },
   )
