@@ -186,11 +186,14 @@ export async function listObjects(req: S3Request): Promise<void> {
   sendXml(req, 200, 'ListBucketResult', out)
 }
 
-/** A multipart object's listing hash carries its S3 ETag ("<md5>-N") through the container update override. */
+/** A multipart object's listing hash carries its S3 ETag as "<md5>; s3_etag=<md5>-N" (the container update override). */
 function listingEtag(e: ContainerEntry): string {
-  const hash = e.hash ?? ''
-  const semi = hash.indexOf(';')
-  return semi >= 0 ? hash.slice(0, semi) : hash
+  const [base = '', ...params] = (e.hash ?? '').split(';')
+  for (const param of params) {
+    const [k, v] = param.trim().split('=', 2)
+    if (k === 's3_etag' && v) return v
+  }
+  return base.trim()
 }
 
 export { NoSuchBucket }

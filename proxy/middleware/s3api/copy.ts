@@ -1,7 +1,7 @@
 // CopyObject and the source side of UploadPartCopy: x-amz-copy-source ("/bucket/key",
 // percent-encoded), its x-amz-copy-source-if-* conditions, x-amz-metadata-directive
-// COPY / REPLACE. Plain sources are copied server-side by Swift (X-Copy-From); multipart
-// sources are streamed from their segments into the new object.
+// COPY / REPLACE. Plain sources are copied server-side by Swift (X-Copy-From); large-object
+// sources are read assembled (through SLO) and written as a new plain object.
 import type { Readable } from 'node:stream'
 import { InvalidArgument, InvalidRange, InvalidRequest, NoSuchBucket, NoSuchKey, PreconditionFailed } from './errors.ts'
 import type { S3Request } from './s3-request.ts'
@@ -9,7 +9,7 @@ import { checkBucketName, checkKey, s3TimeOfHttpDate, sendXml, swiftError, unquo
 import { throwBodyFailure } from './object.ts'
 import { metadataHeaders, objectSize, objectWriteHeaders, s3Etag } from './object-headers.ts'
 import { aclHeaders } from './acl.ts'
-import { isManifest, manifestStream, parseManifest } from './multipart-store.ts'
+import { isLargeObject } from './multipart-store.ts'
 
 export interface CopySource {
   bucket: string
@@ -71,20 +71,11 @@ export async function resolveCopySource(req: S3Request): Promise<CopySource> {
   return { bucket, key, headers: res.headers, etag }
 }
 
-/** The source's bytes [start, end] as a stream (segments for a multipart source). */
+/** The source's bytes [start, end] as a stream (SLO assembles a multipart source). */
 export async function openCopySource(req: S3Request, src: CopySource, range?: { start: number; end: number }): Promise<{ stream: Readable; length: number }> {
-  const size = objectSize(src.headers)
-  const start = range?.start ?? 0
-  const end = range?.end ?? size - 1
-  if (isManifest(src.headers)) {
-    const res = await req.swift.request({ method: 'GET', container: src.bucket, object: src.key })
-    if (res.status !== 200) throw swiftError(req, res, () => new NoSuchKey(undefined, { Key: src.key }))
-    const manifest = parseManifest(await res.text())
-    return { stream: manifestStream(req.swift, manifest, start, end), length: Math.max(0, end - start + 1) }
-  }
-  const res = await req.swift.request({ method: 'GET', container: src.bucket, object: src.key, headers: range ? { range: `bytes=${start}-${end}` } : {} })
+  const res = await req.swift.request({ method: 'GET', container: src.bucket, object: src.key, headers: range ? { range: `bytes=${range.start}-${range.end}` } : {} })
   if ((res.status !== 200 && res.status !== 206) || !res.stream) throw swiftError(req, res, () => new NoSuchKey(undefined, { Key: src.key }))
-  return { stream: res.stream, length: Number(res.headers['content-length'] ?? end - start + 1) }
+  return { stream: res.stream, length: Number(res.headers['content-length'] ?? 0) }
 }
 
 /** x-amz-copy-source-range "bytes=first-last" within the source. */
@@ -110,7 +101,7 @@ export async function copyObject(req: S3Request): Promise<void> {
   }
   const replace = directive === 'REPLACE'
   let res
-  if (isManifest(src.headers)) {
+  if (isLargeObject(src.headers)) {
     // Copying a manifest would share its segments: write the assembled bytes instead.
     const headers: Record<string, string> = replace ? objectWriteHeaders(req) : { ...keptMetadata(src.headers), ...aclHeaders(req, 'object') }
     delete headers.etag

@@ -1,111 +1,88 @@
-// How s3api stores multipart uploads in Swift: parts are objects "<key>/<uploadId>/<n>" in the
-// container "<bucket>+segments", an upload in progress is the marker object "<key>/<uploadId>"
-// there, and a completed upload is a manifest object at "<bucket>/<key>" naming its parts.
-//
-// Tern has no SLO middleware yet, so the manifest is s3api's own: a versioned JSON body
-// flagged by X-Object-Sysmeta-S3api-Mpu, whose S3 ETag and size ride in sysmeta and in the
-// container update overrides (so listings show them). GetObject streams it part by part.
-import { Readable } from 'node:stream'
+// How s3api stores multipart uploads in Swift, as Swift's s3api does: parts are objects
+// "<key>/<uploadId>/<n>" in the container "<bucket>+segments", an upload in progress is the
+// marker object "<key>/<uploadId>" there, and a completed upload is a Static Large Object
+// manifest at "<bucket>/<key>" (PUT ?multipart-manifest=put through the slo middleware, which
+// must follow s3api in the pipeline) naming its parts. The S3 ETag ("<md5 of the part MD5s>-N")
+// rides in X-Object-Sysmeta-S3Api-Etag and, as "; s3_etag=...", in the container update
+// override so listings show it. Reads go through SLO, which assembles the parts.
 import { InternalError } from './errors.ts'
-import type { SwiftClient } from './swift-client.ts'
+import type { SwiftClient, SwiftResponse } from './swift-client.ts'
 
-export const MANIFEST_FORMAT = 1
-export const MPU_SYSMETA = 'x-object-sysmeta-s3api-mpu'
 export const ETAG_SYSMETA = 'x-object-sysmeta-s3api-etag'
-export const SIZE_SYSMETA = 'x-object-sysmeta-s3api-size'
 export const UPLOAD_ID_SYSMETA = 'x-object-sysmeta-s3api-upload-id'
-
-export interface ManifestPart {
-  /** The segment's object name in the segments container. */
-  name: string
-  etag: string
-  bytes: number
-}
-
-export interface Manifest {
-  v: number
-  bucket: string
-  etag: string
-  size: number
-  parts: ManifestPart[]
-}
+const SLO_HEADER = 'x-static-large-object'
 
 export const segmentsContainer = (bucket: string) => `${bucket}+segments`
 export const uploadMarkerName = (key: string, uploadId: string) => `${key}/${uploadId}`
 export const partName = (key: string, uploadId: string, part: number) => `${key}/${uploadId}/${part}`
 
-export function isManifest(headers: Record<string, string>): boolean {
-  return headers[MPU_SYSMETA] !== undefined
+/** A segment as the stored SLO manifest lists it. */
+export interface ManifestSegment {
+  /** "/container/object". */
+  name: string
+  bytes: number
+  hash: string
 }
 
-export function parseManifest(text: string): Manifest {
-  let doc: Manifest
+/** Whether a Swift answer is a completed multipart upload (an SLO written by s3api). */
+export function isMultipartObject(headers: Record<string, string>): boolean {
+  return headers[ETAG_SYSMETA] !== undefined
+}
+
+/** Whether a Swift answer is any static large object. */
+export function isLargeObject(headers: Record<string, string>): boolean {
+  return ['true', '1', 'yes', 'on', 't', 'y'].includes((headers[SLO_HEADER] ?? '').toLowerCase())
+}
+
+/** The stored manifest's segments from a ?multipart-manifest=get answer. */
+export async function manifestOf(res: SwiftResponse): Promise<ManifestSegment[]> {
+  let doc: unknown
   try {
-    doc = JSON.parse(text) as Manifest
+    doc = JSON.parse(await res.text())
   } catch {
-    throw new InternalError('Unreadable multipart manifest')
+    throw new InternalError('Unreadable large object manifest')
   }
-  if (doc.v !== MANIFEST_FORMAT || !Array.isArray(doc.parts)) throw new InternalError(`Unknown multipart manifest format ${String(doc.v)}`)
-  return doc
+  if (!Array.isArray(doc)) throw new InternalError('Unreadable large object manifest')
+  return (doc as Partial<ManifestSegment>[]).map((s) => ({ name: s.name ?? '', bytes: Number(s.bytes ?? 0), hash: s.hash ?? '' }))
 }
 
-/** Reads the manifest object at bucket/key (undefined when it is not one). */
-export async function readManifest(swift: SwiftClient, bucket: string, key: string): Promise<Manifest | undefined> {
-  const res = await swift.request({ method: 'GET', container: bucket, object: key })
-  if (res.status !== 200 || !isManifest(res.headers)) {
+/** The SLO manifest at bucket/key (undefined when the object is missing or not an SLO). */
+export async function readManifest(swift: SwiftClient, bucket: string, key: string): Promise<ManifestSegment[] | undefined> {
+  const res = await swift.request({ method: 'GET', container: bucket, object: key, query: { 'multipart-manifest': 'get' } })
+  if (res.status !== 200 || !isLargeObject(res.headers)) {
     res.discard()
     return undefined
   }
-  return parseManifest(await res.text())
+  return manifestOf(res)
 }
 
-/**
- * The bytes [start, end] (inclusive) of a manifest's object, read segment by segment; a
- * segment missing or changed fails the stream (the client sees a short body, as with SLO).
- */
-export function manifestStream(swift: SwiftClient, manifest: Manifest, start: number, end: number): Readable {
-  async function* parts(): AsyncGenerator<Buffer> {
-    let offset = 0
-    for (const part of manifest.parts) {
-      const partStart = offset
-      const partEnd = offset + part.bytes - 1
-      offset += part.bytes
-      if (partEnd < start || part.bytes === 0) continue
-      if (partStart > end) break
-      const from = Math.max(start, partStart) - partStart
-      const to = Math.min(end, partEnd) - partStart
-      const whole = from === 0 && to === part.bytes - 1
-      const res = await swift.request({
-        method: 'GET',
-        container: segmentsContainer(manifest.bucket),
-        object: part.name,
-        headers: whole ? { 'if-match': part.etag } : { range: `bytes=${from}-${to}` },
-      })
-      if ((whole && res.status !== 200) || (!whole && res.status !== 206) || !res.stream) {
-        res.discard()
-        throw new InternalError(`segment ${part.name} answered ${res.status}`)
-      }
-      for await (const chunk of res.stream) yield chunk as Buffer
-    }
-  }
-  return Readable.from(parts(), { objectMode: false })
-}
-
-/** Deletes the listed segment objects, a few at a time. */
+/** Deletes the listed segment objects ("/container/object" or names in the bucket's segments container), a few at a time. */
 export async function deleteSegments(swift: SwiftClient, bucket: string, names: readonly string[]): Promise<void> {
   const queue = [...names]
   const worker = async () => {
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-      const res = await swift.request({ method: 'DELETE', container: segmentsContainer(bucket), object: name })
+      let target = { container: segmentsContainer(bucket), object: name }
+      if (name.startsWith('/')) {
+        const slash = name.indexOf('/', 1)
+        target = { container: name.slice(1, slash), object: name.slice(slash + 1) }
+      }
+      const res = await swift.request({ method: 'DELETE', ...target })
       res.discard()
     }
   }
   await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker))
 }
 
+export interface SegmentEntry {
+  name: string
+  bytes: number
+  hash: string
+  last_modified: string
+}
+
 /** Every object name under `prefix` in the segments container. */
-export async function listSegments(swift: SwiftClient, bucket: string, prefix: string): Promise<{ name: string; bytes: number; hash: string; last_modified: string }[]> {
-  const out: { name: string; bytes: number; hash: string; last_modified: string }[] = []
+export async function listSegments(swift: SwiftClient, bucket: string, prefix: string): Promise<SegmentEntry[]> {
+  const out: SegmentEntry[] = []
   let marker = ''
   for (;;) {
     const res = await swift.request({ method: 'GET', container: segmentsContainer(bucket), query: { format: 'json', prefix, marker: marker || undefined, limit: '10000' } })
@@ -117,7 +94,7 @@ export async function listSegments(swift: SwiftClient, bucket: string, prefix: s
       res.discard()
       throw new InternalError(`listing segments answered ${res.status}`)
     }
-    const page = JSON.parse(await res.text()) as { name: string; bytes: number; hash: string; last_modified: string }[]
+    const page = JSON.parse(await res.text()) as SegmentEntry[]
     out.push(...page)
     if (page.length < 10000) return out
     marker = page.at(-1)?.name ?? ''

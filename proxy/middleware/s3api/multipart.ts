@@ -9,11 +9,8 @@ import { readXmlBody } from './s3-request.ts'
 import { objectWriteHeaders, s3Etag } from './object-headers.ts'
 import { throwBodyFailure } from './object.ts'
 import { copySourceRange, openCopySource, resolveCopySource } from './copy.ts'
-import type { Manifest } from './multipart-store.ts'
-import {
-  ETAG_SYSMETA, MANIFEST_FORMAT, MPU_SYSMETA, SIZE_SYSMETA, UPLOAD_ID_SYSMETA, deleteSegments, isManifest, listSegments, parseManifest, partName,
-  segmentsContainer, uploadMarkerName,
-} from './multipart-store.ts'
+import type { SegmentEntry } from './multipart-store.ts'
+import { ETAG_SYSMETA, UPLOAD_ID_SYSMETA, deleteSegments, isMultipartObject, listSegments, partName, readManifest, segmentsContainer, uploadMarkerName } from './multipart-store.ts'
 import { listOf, textOf } from './xml.ts'
 
 const UPLOAD_ID = /^[A-Za-z0-9_-]{32}$/
@@ -85,9 +82,9 @@ export async function uploadPart(req: S3Request): Promise<void> {
 }
 
 /** The upload's parts by number (the marker and foreign names skipped). */
-async function uploadedParts(req: S3Request, uploadId: string): Promise<Map<number, { name: string; bytes: number; hash: string; last_modified: string }>> {
+async function uploadedParts(req: S3Request, uploadId: string): Promise<Map<number, SegmentEntry>> {
   const prefix = `${uploadMarkerName(req.key as string, uploadId)}/`
-  const parts = new Map<number, { name: string; bytes: number; hash: string; last_modified: string }>()
+  const parts = new Map<number, SegmentEntry>()
   for (const entry of await listSegments(req.swift, req.bucket as string, prefix)) {
     const rest = entry.name.slice(prefix.length)
     if (/^[1-9]\d*$/.test(rest)) parts.set(Number(rest), entry)
@@ -97,15 +94,16 @@ async function uploadedParts(req: S3Request, uploadId: string): Promise<Map<numb
 
 export async function completeMultipartUpload(req: S3Request): Promise<void> {
   const uploadId = uploadIdOf(req)
+  const bucket = req.bucket as string
+  const key = req.key as string
   const marker = await uploadMarker(req, uploadId)
   const doc = await readXmlBody(req)
   const listed = listOf(doc.CompleteMultipartUpload, 'Part')
   if (!doc.CompleteMultipartUpload || listed.length === 0) throw new MalformedXML()
   const uploaded = await uploadedParts(req, uploadId)
-  const chosen: Manifest['parts'] = []
+  const chosen: { path: string; etag: string; size_bytes: number }[] = []
   const md5s: Buffer[] = []
   let previous = 0
-  let size = 0
   for (const [i, item] of listed.entries()) {
     const number = Number(textOf(item, 'PartNumber'))
     const etag = unquoteEtag(textOf(item, 'ETag') ?? '')
@@ -117,40 +115,41 @@ export async function completeMultipartUpload(req: S3Request): Promise<void> {
     if (i < listed.length - 1 && part.bytes < req.config.minSegmentSize) {
       throw new EntityTooSmall(undefined, { UploadId: uploadId, PartNumber: String(number), ProposedSize: String(part.bytes), MinSizeAllowed: String(req.config.minSegmentSize), ETag: etag })
     }
-    chosen.push({ name: part.name, etag: part.hash, bytes: part.bytes })
+    chosen.push({ path: `/${segmentsContainer(bucket)}/${part.name}`, etag: part.hash, size_bytes: part.bytes })
     md5s.push(Buffer.from(part.hash, 'hex'))
-    size += part.bytes
   }
   const etag = `${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${chosen.length}`
-  const manifest: Manifest = { v: MANIFEST_FORMAT, bucket: req.bucket as string, etag, size, parts: chosen }
   const headers: Record<string, string> = {
-    [MPU_SYSMETA]: String(MANIFEST_FORMAT),
+    accept: 'application/json',
     [ETAG_SYSMETA]: etag,
-    [SIZE_SYSMETA]: String(size),
     [UPLOAD_ID_SYSMETA]: uploadId,
-    'x-object-sysmeta-container-update-override-etag': etag,
-    'x-object-sysmeta-container-update-override-size': String(size),
+    // SLO fills in the base value; listings read the S3 ETag from the parameter.
+    'x-object-sysmeta-container-update-override-etag': `; s3_etag=${etag}`,
   }
   for (const [k, v] of Object.entries(marker)) {
     if (k.startsWith('x-object-meta-') || k.startsWith('x-object-sysmeta-s3api-') || k.startsWith('x-object-transient-sysmeta-s3api-') || ['content-type', 'cache-control', 'expires', 'content-disposition', 'content-encoding', 'content-language'].includes(k)) headers[k] ??= v
   }
   // An overwritten multipart object's segments would leak: note them to delete after.
-  const previousObject = await req.swift.request({ method: 'GET', container: req.bucket, object: req.key })
-  let replaced: Manifest | undefined
-  if (previousObject.status === 200 && isManifest(previousObject.headers)) replaced = parseManifest(await previousObject.text())
-  else previousObject.discard()
+  const current = await req.swift.request({ method: 'HEAD', container: bucket, object: key })
+  current.discard()
   const ifNoneMatch = req.ctx.get('If-None-Match')
-  if (ifNoneMatch === '*' && previousObject.status === 200) throw new PreconditionFailed(undefined, { Condition: 'If-None-Match' })
+  if (ifNoneMatch === '*' && current.status === 200) throw new PreconditionFailed(undefined, { Condition: 'If-None-Match' })
   const ifMatch = req.ctx.get('If-Match')
-  if (ifMatch && (previousObject.status !== 200 || unquoteEtag(ifMatch) !== unquoteEtag(s3Etag(previousObject.headers)))) throw new PreconditionFailed(undefined, { Condition: 'If-Match' })
-  const res = await req.swift.request({ method: 'PUT', container: req.bucket, object: req.key, headers, body: Buffer.from(JSON.stringify(manifest)) })
+  if (ifMatch && (current.status !== 200 || unquoteEtag(ifMatch) !== unquoteEtag(s3Etag(current.headers)))) throw new PreconditionFailed(undefined, { Condition: 'If-Match' })
+  const replaced = current.status === 200 && isMultipartObject(current.headers) ? await readManifest(req.swift, bucket, key) : undefined
+  const res = await req.swift.request({ method: 'PUT', container: bucket, object: key, query: { 'multipart-manifest': 'put' }, headers, body: Buffer.from(JSON.stringify(chosen)) })
+  if (res.status === 400) {
+    // SLO found a part changed since it was listed (a concurrent UploadPart of the same number).
+    req.ctx.state.log.warn('s3api: SLO refused a multipart manifest', { body: await res.text() })
+    throw new InvalidPart(undefined, { UploadId: uploadId })
+  }
   res.discard()
   if (res.status !== 201) throw swiftError(req, res)
-  const kept = new Set(chosen.map((p) => p.name))
-  const unused = [...uploaded.values()].map((p) => p.name).filter((n) => !kept.has(n))
-  if (replaced && replaced.etag !== etag) unused.push(...replaced.parts.map((p) => p.name).filter((n) => !kept.has(n)))
-  await deleteSegments(req.swift, req.bucket as string, [...unused, uploadMarkerName(req.key as string, uploadId)])
-  sendXml(req, 200, 'CompleteMultipartUploadResult', { Location: `/${req.bucket}/${req.key}`, Bucket: req.bucket, Key: req.key, ETag: quoteEtag(etag) })
+  const kept = new Set(chosen.map((p) => p.path))
+  const unused = [...uploaded.values()].map((p) => p.name).filter((n) => !kept.has(`/${segmentsContainer(bucket)}/${n}`))
+  if (replaced) unused.push(...replaced.map((p) => p.name).filter((n) => !kept.has(n)))
+  await deleteSegments(req.swift, bucket, [...unused, uploadMarkerName(key, uploadId)])
+  sendXml(req, 200, 'CompleteMultipartUploadResult', { Location: `/${bucket}/${key}`, Bucket: bucket, Key: key, ETag: quoteEtag(etag) })
 }
 
 export async function abortMultipartUpload(req: S3Request): Promise<void> {

@@ -7,7 +7,7 @@ import type { S3Request } from './s3-request.ts'
 import { quoteEtag } from './s3-request.ts'
 import { aclHeaders } from './acl.ts'
 import { taggingOfHeader } from './tagging.ts'
-import { ETAG_SYSMETA, SIZE_SYSMETA, isManifest } from './multipart-store.ts'
+import { ETAG_SYSMETA, isMultipartObject } from './multipart-store.ts'
 
 /** Entity headers an object keeps and returns as they were written. */
 export const STORED_ENTITY_HEADERS = ['content-type', 'cache-control', 'expires', 'content-disposition', 'content-encoding', 'content-language'] as const
@@ -62,7 +62,7 @@ export function objectWriteHeaders(req: S3Request): Record<string, string> {
 
 /** The S3 ETag of a Swift object answer. */
 export function s3Etag(headers: Record<string, string>): string {
-  const etag = isManifest(headers) ? (headers[ETAG_SYSMETA] ?? '') : (headers.etag ?? '')
+  const etag = isMultipartObject(headers) ? (headers[ETAG_SYSMETA] ?? '') : (headers.etag ?? '')
   return quoteEtag(etag.replace(/"/g, ''))
 }
 
@@ -92,7 +92,8 @@ export function applyObjectHeaders(req: S3Request, headers: Record<string, strin
   }
 }
 
-/** The object's full size (a manifest's is in sysmeta). */
+/** The object's full size (SLO answers a multipart object's assembled length; a range answer names the total). */
 export function objectSize(headers: Record<string, string>): number {
-  return Number(isManifest(headers) ? headers[SIZE_SYSMETA] : headers['content-length']) || 0
+  const total = /\/(\d+)$/.exec(headers['content-range'] ?? '')
+  return Number(total ? total[1] : headers['content-length']) || 0
 }

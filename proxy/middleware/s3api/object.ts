@@ -1,14 +1,12 @@
 // Object requests (Swift's s3api controllers/obj.py): PutObject, GetObject / HeadObject
-// (Range, If-*, response-* overrides, partNumber; multipart manifests assembled here) and
+// (Range, If-*, response-* overrides, partNumber; SLO assembles multipart objects) and
 // DeleteObject (a multipart object's segments go with it).
 import { InvalidArgument, InvalidRange, NoSuchBucket, NoSuchKey, PreconditionFailed } from './errors.ts'
 import type { S3Error } from './errors.ts'
 import type { S3Request } from './s3-request.ts'
 import { sendEmpty, swiftError, unquoteEtag } from './s3-request.ts'
-import type { SwiftResponse } from './swift-client.ts'
 import { applyObjectHeaders, objectSize, objectWriteHeaders, s3Etag } from './object-headers.ts'
-import type { Manifest } from './multipart-store.ts'
-import { deleteSegments, isManifest, manifestStream, parseManifest } from './multipart-store.ts'
+import { deleteSegments, isMultipartObject, readManifest } from './multipart-store.ts'
 
 const noSuchKey = (req: S3Request) => () => new NoSuchKey(undefined, { Key: req.key ?? '' })
 
@@ -89,127 +87,84 @@ function partNumberOf(req: S3Request): number | undefined {
   return n
 }
 
-async function sendManifestObject(req: S3Request, headers: Record<string, string>, manifest: Manifest | undefined, head: boolean): Promise<void> {
+/** The byte range of part `n` of a multipart object, and its part count; a plain object has one part. */
+async function partRange(req: S3Request, partNumber: number): Promise<{ range: string | undefined; count: number }> {
+  const info = await req.swift.request({ method: 'HEAD', container: req.bucket, object: req.key })
+  info.discard()
+  if (info.status === 404) throw await notFoundError(req)
+  if (info.status !== 200) throw swiftError(req, info, noSuchKey(req))
+  const segments = isMultipartObject(info.headers) ? await readManifest(req.swift, req.bucket as string, req.key as string) : undefined
+  const count = segments?.length ?? 1
+  if (partNumber > count) throw new InvalidRange('The requested partnumber is not satisfiable', { PartNumberRequested: String(partNumber), ActualPartCount: String(count) })
+  if (!segments) return { range: undefined, count }
+  let start = 0
+  for (let i = 0; i < partNumber - 1; i++) start += segments[i]?.bytes ?? 0
+  return { range: `bytes=${start}-${start + (segments[partNumber - 1]?.bytes ?? 0) - 1}`, count }
+}
+
+/**
+ * GetObject / HeadObject. The read goes down with the Range only (SLO assembles a multipart
+ * object's parts); If-* are evaluated here against the S3 ETag, which for a multipart object
+ * is not the one Swift would compare.
+ */
+export async function getObject(req: S3Request): Promise<void> {
   const ctx = req.ctx
-  const etag = s3Etag(headers)
-  if (checkConditions(req, etag, headers['last-modified']) === 'not-modified') {
-    ctx.set('ETag', etag)
-    return sendEmpty(req, 304)
-  }
-  const size = objectSize(headers)
-  let range: ByteRange | undefined
+  const head = ctx.method === 'HEAD'
+  let range = ctx.get('Range') || undefined
   const partNumber = partNumberOf(req)
   if (partNumber !== undefined) {
-    manifest ??= await fetchManifest(req)
-    if (partNumber > manifest.parts.length) throw new InvalidRange('The requested partnumber is not satisfiable', { PartNumberRequested: String(partNumber), ActualPartCount: String(manifest.parts.length) })
-    let start = 0
-    for (let i = 0; i < partNumber - 1; i++) start += manifest.parts[i]?.bytes ?? 0
-    range = { start, end: start + (manifest.parts[partNumber - 1]?.bytes ?? 0) - 1 }
-    ctx.set('x-amz-mp-parts-count', String(manifest.parts.length))
-  } else {
-    const rangeHeader = ctx.get('Range')
-    range = rangeHeader && size > 0 ? parseRange(rangeHeader, size) : undefined
+    const part = await partRange(req, partNumber)
+    range = part.range
+    if (part.count > 1) ctx.set('x-amz-mp-parts-count', String(part.count))
   }
-  const out = { ...headers }
-  delete out['content-range']
-  const start = range?.start ?? 0
-  const end = range?.end ?? size - 1
-  if (head || size === 0) {
-    ctx.body = null
-  } else {
-    manifest ??= await fetchManifest(req)
-    ctx.body = manifestStream(req.swift, manifest, start, end)
-  }
-  // Headers after the body: Koa rewrites Content-Type/-Length when the body changes.
-  applyObjectHeaders(req, out)
-  ctx.status = range ? 206 : 200
-  if (range) ctx.set('Content-Range', `bytes ${start}-${end}/${size}`)
-  ctx.set('Content-Length', String(end - start + 1))
-}
-
-async function fetchManifest(req: S3Request): Promise<Manifest> {
-  const res = await req.swift.request({ method: 'GET', container: req.bucket, object: req.key })
-  if (res.status !== 200) throw swiftError(req, res, noSuchKey(req))
-  return parseManifest(await res.text())
-}
-
-/** Swift headers for the read: the client's Range and conditionals pass through for plain objects. */
-function readHeaders(req: S3Request): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const h of ['range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since']) {
-    const v = req.ctx.get(h)
-    if (v) out[h] = v
-  }
-  if (req.query.has('partNumber')) delete out.range
-  return out
-}
-
-export async function getObject(req: S3Request): Promise<void> {
-  const head = req.ctx.method === 'HEAD'
-  let res: SwiftResponse = await req.swift.request({ method: head ? 'HEAD' : 'GET', container: req.bucket, object: req.key, headers: readHeaders(req) })
-  let bodyless = head
-  if (res.status === 304 || res.status === 412 || res.status === 416) {
-    // A manifest's conditions and ranges are about the assembled object, not the manifest body.
-    const plain = await req.swift.request({ method: 'HEAD', container: req.bucket, object: req.key })
-    if (plain.status === 200 && isManifest(plain.headers)) {
-      res.discard()
-      res = plain
-      bodyless = true
-    }
-  }
-  if (isManifest(res.headers) && (res.status === 200 || res.status === 206)) {
-    let manifest: Manifest | undefined
-    if (!bodyless && res.status === 200) manifest = parseManifest(await res.text())
-    else res.discard()
-    return sendManifestObject(req, res.headers, manifest, head)
-  }
-  if (res.status === 200 || res.status === 206) {
-    const partNumber = partNumberOf(req)
-    if (partNumber !== undefined && partNumber !== 1) {
-      res.discard()
-      throw new InvalidRange('The requested partnumber is not satisfiable', { PartNumberRequested: String(partNumber), ActualPartCount: '1' })
-    }
-    if (head) {
-      res.discard()
-      // Koa drops Content-Type and Content-Length when the body is set to null: set it first.
-      req.ctx.body = null
-      req.ctx.status = res.status
-      applyObjectHeaders(req, res.headers)
-      req.ctx.set('Content-Length', res.headers['content-length'] ?? '0')
-      return
-    }
-    applyObjectHeaders(req, res.headers)
-    req.ctx.status = res.status
-    const length = res.headers['content-length']
-    req.ctx.body = res.stream ?? (await res.buffer())
-    if (length !== undefined) req.ctx.set('Content-Length', length)
-    return
-  }
-  if (res.status === 304) {
-    res.discard()
-    req.ctx.set('ETag', s3Etag(res.headers))
-    if (res.headers['last-modified']) req.ctx.set('Last-Modified', res.headers['last-modified'])
-    return sendEmpty(req, 304)
-  }
-  if (res.status === 412) throw new PreconditionFailed(undefined, { Condition: req.ctx.get('If-Match') ? 'If-Match' : 'If-Unmodified-Since' })
-  if (res.status === 416) throw new InvalidRange(undefined, { RangeRequested: req.ctx.get('Range') })
+  const res = await req.swift.request({ method: head ? 'HEAD' : 'GET', container: req.bucket, object: req.key, headers: range ? { range } : {} })
   if (res.status === 404) {
     res.discard()
     throw await notFoundError(req)
   }
-  throw swiftError(req, res, noSuchKey(req))
+  if (res.status === 416) {
+    // Preconditions come before the range.
+    res.discard()
+    const whole = await req.swift.request({ method: 'HEAD', container: req.bucket, object: req.key })
+    whole.discard()
+    if (whole.status === 200 && checkConditions(req, s3Etag(whole.headers), whole.headers['last-modified']) === 'not-modified') return notModified(req, whole.headers)
+    throw new InvalidRange(undefined, { RangeRequested: range ?? '', ActualObjectSize: String(objectSize(whole.headers)) })
+  }
+  if (res.status !== 200 && res.status !== 206) throw swiftError(req, res, noSuchKey(req))
+  let verdict: 'ok' | 'not-modified'
+  try {
+    verdict = checkConditions(req, s3Etag(res.headers), res.headers['last-modified'])
+  } catch (err) {
+    res.discard()
+    throw err
+  }
+  if (verdict === 'not-modified') {
+    res.discard()
+    return notModified(req, res.headers)
+  }
+  const length = res.headers['content-length']
+  if (head) {
+    res.discard()
+    // Koa drops Content-Type and Content-Length when the body is set to null: set it first.
+    ctx.body = null
+  } else ctx.body = res.stream ?? (await res.buffer())
+  // Headers after the body: Koa rewrites Content-Type/-Length when the body changes.
+  ctx.status = res.status
+  applyObjectHeaders(req, res.headers)
+  ctx.set('Content-Length', length ?? '0')
+}
+
+function notModified(req: S3Request, headers: Record<string, string>): void {
+  req.ctx.set('ETag', s3Etag(headers))
+  if (headers['last-modified']) req.ctx.set('Last-Modified', headers['last-modified'])
+  sendEmpty(req, 304)
 }
 
 /** Deletes an object; a multipart object's segments follow its manifest. Missing keys are not an error (AWS). */
 export async function deleteKey(req: S3Request, key: string): Promise<'deleted' | 'no-bucket'> {
   const head = await req.swift.request({ method: 'HEAD', container: req.bucket, object: key })
   head.discard()
-  let manifest: Manifest | undefined
-  if (head.status === 200 && isManifest(head.headers)) {
-    const res = await req.swift.request({ method: 'GET', container: req.bucket, object: key })
-    if (res.status === 200 && isManifest(res.headers)) manifest = parseManifest(await res.text())
-    else res.discard()
-  }
+  const manifest = head.status === 200 && isMultipartObject(head.headers) ? await readManifest(req.swift, req.bucket as string, key) : undefined
   const res = await req.swift.request({ method: 'DELETE', container: req.bucket, object: key })
   res.discard()
   if (res.status === 404) {
@@ -219,7 +174,7 @@ export async function deleteKey(req: S3Request, key: string): Promise<'deleted' 
     return 'deleted'
   }
   if (res.status !== 204 && res.status !== 200) throw swiftError(req, res, noSuchKey(req))
-  if (manifest) await deleteSegments(req.swift, manifest.bucket, manifest.parts.map((p) => p.name))
+  if (manifest) await deleteSegments(req.swift, req.bucket as string, manifest.map((p) => p.name))
   return 'deleted'
 }
 

@@ -1,5 +1,5 @@
 // Shared set-up for the S3 tests: an in-process cluster whose proxy runs
-// `s3api tempauth proxy-server`, tempauth users as S3 credentials, and runners for the real
+// `s3api tempauth slo proxy-server`, tempauth users as S3 credentials, and runners for the real
 // clients (Debian's awscli, boto3 under /usr/bin/python3, s3cmd, rclone) pointed at it.
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -24,7 +24,7 @@ export interface S3Cluster extends Cluster {
 export async function startS3Cluster(t: Teardown, s3Settings: Record<string, string | number> = {}): Promise<S3Cluster> {
   const s3 = Object.entries({ min_segment_size: 5 * 1024 * 1024, ...s3Settings }).map(([k, v]) => `${k} = ${v}`)
   const cluster = await startCluster(t, {
-    pipeline: 's3api tempauth proxy-server',
+    pipeline: 's3api tempauth slo proxy-server',
     extraIni: [
       '[filter:tempauth]',
       'user_test_tester = testing .admin',
