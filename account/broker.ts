@@ -145,6 +145,29 @@ export class AccountBroker extends BrokerBase<AccountInfo> {
     return buf ? decodeRow(name, buf) : undefined
   }
 
+  protected auditRow(ident: Buffer, value: Buffer, totals: Record<string, number>): number {
+    const row = decodeRow(ident.toString('utf8'), value)
+    totals.containers = (totals.containers ?? 0) + (1 - row.deleted)
+    totals.objects = (totals.objects ?? 0) + row.objectCount
+    totals.bytes = (totals.bytes ?? 0) + row.bytesUsed
+    return row.seq
+  }
+
+  /** The totals recounted from the rows, and the per-policy stats summed (Swift's validate_per_policy_counts). */
+  protected auditTotals(info: AccountInfo, totals: Record<string, number>): string | undefined {
+    const stored = [info.containerCount, info.objectCount, info.bytesUsed]
+    const counted = [totals.containers ?? 0, totals.objects ?? 0, totals.bytes ?? 0]
+    if (stored.some((v, i) => v !== counted[i])) return `stats say ${stored.join('/')} containers/objects/bytes; the rows hold ${counted.join('/')}`
+    const perPolicy = [0, 0, 0]
+    for (const [, containers, objects, bytes] of info.policyStats) {
+      perPolicy[0]! += containers
+      perPolicy[1]! += objects
+      perPolicy[2]! += bytes
+    }
+    if (stored.some((v, i) => v !== perPolicy[i])) return `per-policy stats add up to ${perPolicy.join('/')}, the totals are ${stored.join('/')}`
+    return undefined
+  }
+
   /** A listing page of live containers (Swift's list_containers_iter). */
   listContainers(params: ListingParams): (ContainerListingEntry | { subdir: string })[] {
     const base = dbKey(KEY_LIST, this.dbId)

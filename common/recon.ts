@@ -74,6 +74,19 @@ function auditorStats(r: ReconRecord | undefined): Json | null {
   return { passes: files, bytes_processed: bytes, quarantined, errors, start_time: passStart(r), audit_time: r.lastPassDuration }
 }
 
+/** Swift's container and account auditor keys (audits passed and failed in the last pass). */
+async function dbAuditor(opts: ReconOptions, type: 'container' | 'account'): Promise<Json> {
+  const r = await readRecon(opts.reconCachePath, `${type}-auditor`)
+  return {
+    [`${type}_audits_passed`]: r ? (r.stats.passed ?? 0) : null,
+    [`${type}_audits_failed`]: r ? (r.stats.failed ?? 0) : null,
+    [`${type}_audits_since`]: r ? passStart(r) : null,
+    [`${type}_auditor_pass_completed`]: r?.lastPassDuration ?? null,
+    // Beyond Swift's answer: how many of the failed were quarantined.
+    [`${type}_audits_quarantined`]: r ? (r.stats.quarantined ?? 0) : null,
+  }
+}
+
 async function auditor(opts: ReconOptions): Promise<Json> {
   return {
     object_auditor_stats_ALL: auditorStats(await readRecon(opts.reconCachePath, 'object-auditor')),
@@ -150,6 +163,7 @@ async function answer(opts: ReconOptions, what: string, type: string | undefined
     case 'updater':
       return type === 'object' || type === 'container' ? updater(opts, type) : undefined
     case 'auditor':
+      if (type === 'container' || type === 'account') return dbAuditor(opts, type)
       return type === 'object' ? auditor(opts) : undefined
     case 'expirer':
       return type === 'object' ? expirer(opts) : undefined

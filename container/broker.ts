@@ -226,6 +226,26 @@ export class ContainerBroker extends BrokerBase<ContainerInfo> {
     }
   }
 
+  protected auditRow(ident: Buffer, value: Buffer, totals: Record<string, number>): number {
+    const { name, policy } = parseIdent(ident)
+    const row = decodeRow(name, policy, value)
+    totals[`${policy}.objects`] = (totals[`${policy}.objects`] ?? 0) + (1 - row.deleted)
+    totals[`${policy}.bytes`] = (totals[`${policy}.bytes`] ?? 0) + row.size
+    return row.seq
+  }
+
+  protected auditTotals(info: ContainerInfo, totals: Record<string, number>): string | undefined {
+    const policies = new Set([...info.policyStats.map((p) => p[0]), ...Object.keys(totals).map((k) => Number(k.split('.')[0]))])
+    for (const policy of policies) {
+      const [, objects = 0, bytes = 0] = info.policyStats.find((p) => p[0] === policy) ?? []
+      const counted = [totals[`${policy}.objects`] ?? 0, totals[`${policy}.bytes`] ?? 0]
+      if (objects !== counted[0] || bytes !== counted[1]) {
+        return `policy ${policy} stats say ${objects} objects, ${bytes} bytes; the rows hold ${counted[0]} objects, ${counted[1]} bytes`
+      }
+    }
+    return undefined
+  }
+
   /** A listing page of live objects of one policy (Swift's list_objects_iter). */
   listObjects(params: ListingParams, storagePolicyIndex: number): (ObjectListingEntry | { subdir: string })[] {
     const base = dbKey(KEY_LIST, this.dbId, u32(storagePolicyIndex))

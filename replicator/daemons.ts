@@ -11,6 +11,7 @@ import { ObjectAuditor } from '../object/auditor.ts'
 import { DbReplicator } from './db-replicator.ts'
 import { ObjectExpirer } from '../object/expirer.ts'
 import { ContainerUpdater } from '../container/updater.ts'
+import { DbAuditor } from './db-auditor.ts'
 
 export interface DaemonArgs {
   readonly config: DaemonConfig
@@ -38,6 +39,14 @@ export const DAEMONS: Readonly<Record<string, DaemonEntry>> = {
     summary: 're-hash object bodies at bytes_per_second and quarantine mismatches (mode = zbf: sizes and metadata only)',
     create: async ({ config, logger }) =>
       new ObjectAuditor({ config, logger, ring: loadRing(config, 'object'), zeroByteOnly: config.raw.mode === 'zbf' }),
+  },
+  'container-auditor': {
+    summary: 'check every container database (info, rows, sequence index, stats) and quarantine a broken one',
+    create: async ({ config, logger }) => new DbAuditor({ type: 'container', config, logger, ring: loadRing(config, 'container') }),
+  },
+  'account-auditor': {
+    summary: 'check every account database (info, rows, sequence index, stats) and quarantine a broken one',
+    create: async ({ config, logger }) => new DbAuditor({ type: 'account', config, logger, ring: loadRing(config, 'account') }),
   },
   'object-updater': {
     summary: 'replay async pending container updates to the container servers',

@@ -21,22 +21,14 @@ import type { Daemon, PassStats } from '../common/daemon.ts'
 import type { Logger } from '../common/logger.ts'
 import { Timestamp } from '../common/timestamp.ts'
 import type { BaseInfo, Metadata } from '../common/db/broker-base.ts'
-import { DB_REPLICATION_FORMAT, MAX_ROWS_PER_REQUEST, REPLICATION_METHOD_HEADER } from '../common/db/replication-rpc.ts'
+import { MAX_ROWS_PER_REQUEST } from '../common/db/replication-rpc.ts'
 import type { Ring } from '../ring/ring.ts'
 import type { RingDevice } from '../ring/types.ts'
 import type { DaemonConfig } from './config.ts'
 import { localDevices } from './local-devices.ts'
+import { DbReplicationError, callDbOp, listDeviceDbs, nodeOf } from './db-rpc-client.ts'
 
-export class DbReplicationError extends Error {
-  readonly code = 'ERR_DB_REPLICATION'
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message)
-    this.name = 'DbReplicationError'
-  }
-}
+export { DbReplicationError }
 
 export interface DbReplicatorOptions {
   readonly type: 'container' | 'account'
@@ -77,8 +69,6 @@ function emptyStats(): Record<string, number> {
   return { attempted: 0, success: 0, failures: 0, noChange: 0, rowsSent: 0, diffs: 0, remoteCreated: 0, handoffs: 0, handoffsRemoved: 0, reclaimed: 0 }
 }
 
-const nodeOf = (dev: RingDevice): BackendNode => ({ ip: dev.replication_ip, port: dev.replication_port, device: dev.device })
-
 export class DbReplicator implements Daemon {
   readonly name: string
   private readonly client: BackendClient
@@ -116,21 +106,8 @@ export class DbReplicator implements Daemon {
     this.client.close()
   }
 
-  private async call<T>(node: BackendNode, path: string, op: string, args: object): Promise<{ status: number; body: T }> {
-    const res = await this.client.request(node, {
-      method: 'POST',
-      path,
-      headers: { [REPLICATION_METHOD_HEADER]: 'REPLICATE', 'Content-Type': 'application/json', 'User-Agent': `${this.name} ${process.pid}` },
-      body: JSON.stringify({ v: DB_REPLICATION_FORMAT, op, ...args }),
-    })
-    const text = res.body.toString('utf8')
-    let body = {} as T
-    if (res.status >= 200 && res.status < 300 && text) {
-      const parsed = JSON.parse(text) as { v?: number }
-      if (parsed.v !== DB_REPLICATION_FORMAT) throw new DbReplicationError(`${op} on ${node.ip}:${node.port}/${node.device}: unknown answer format`)
-      body = parsed as T
-    }
-    return { status: res.status, body }
+  private call<T>(node: BackendNode, path: string, op: string, args: object): Promise<{ status: number; body: T }> {
+    return callDbOp<T>(this.client, node, path, op, args, this.name)
   }
 
   private async collectJobs(): Promise<Job[]> {
@@ -141,9 +118,7 @@ export class DbReplicator implements Daemon {
       const local = nodeOf(dev)
       let dbs: { partition: number; hash: string }[]
       try {
-        const res = await this.call<{ dbs: { partition: number; hash: string }[] }>(local, `/${quotePath(dev.device)}`, 'list', {})
-        if (res.status !== 200) throw new DbReplicationError(`list answered ${res.status}`, res.status)
-        dbs = res.body.dbs
+        dbs = await listDeviceDbs(this.client, local, this.name)
       } catch (err) {
         this.options.logger.warn(`${this.name}: device skipped`, { device: dev.device, err })
         continue

@@ -308,6 +308,53 @@ export abstract class BrokerBase<I extends BaseInfo> {
     return true
   }
 
+  /**
+   * Integrity and consistency of this database, for the container and account auditors
+   * (Swift's auditors quarantine a database whose get_info fails; Tern can look further):
+   * the info and metadata records decode; every row decodes and its sequence number points
+   * back to it in the sequence index, none above maxRow; and, when it holds at most
+   * `maxRows` rows, the stats kept incrementally equal the stats recounted from the rows.
+   * Returns why the database is broken, or undefined when it is sound (or missing).
+   */
+  audit(maxRows: number): string | undefined {
+    let info: I | undefined
+    try {
+      info = this.loadInfo()
+      void this.metadata
+    } catch (err) {
+      return `info or metadata: ${(err as Error).message}`
+    }
+    if (!info) return undefined
+    const totals: Record<string, number> = {}
+    let rows = 0
+    const start = dbKey(KEY_ROW, this.dbId)
+    const cursor = this.store.cursor({ gte: start, lt: prefixEnd(start) }, 1000)
+    try {
+      for (let e = cursor.next(); e; e = cursor.next()) {
+        const ident = keySuffix(e[0])
+        let seq: number
+        try {
+          seq = this.auditRow(ident, e[1], totals)
+        } catch (err) {
+          return `row ${JSON.stringify(ident.toString('utf8'))}: ${(err as Error).message}`
+        }
+        if (seq > info.maxRow) return `row sequence ${seq} above the database's maxRow ${info.maxRow}`
+        const indexed = this.store.get(seqKey(this.dbId, seq))
+        if (!indexed || !indexed.equals(ident)) return `row sequence ${seq} missing from the sequence index`
+        if (++rows > maxRows) return undefined
+      }
+    } finally {
+      cursor.close()
+    }
+    return this.auditTotals(info, totals)
+  }
+
+  /** Decodes one stored row, adds it to `totals` and returns its sequence number (throws when unreadable). */
+  protected abstract auditRow(ident: Buffer, value: Buffer, totals: Record<string, number>): number
+
+  /** Why the stats in `info` differ from `totals` (recounted from every row), or undefined. */
+  protected abstract auditTotals(info: I, totals: Record<string, number>): string | undefined
+
   /** Every key of this database's rows, tombstones included (tests, reclaim). */
   protected *rowKeys(): Generator<Buffer> {
     const cursor = this.store.cursor({ gte: dbKey(KEY_ROW, this.dbId), lt: prefixEnd(dbKey(KEY_ROW, this.dbId)) })

@@ -3,6 +3,7 @@
 // the mapping of the database layer's domain errors to HTTP errors.
 import type http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import { HttpError } from '../http/errors.ts'
 import type { DbServerConfig } from '../config/db-server-config.ts'
 import type { Logger } from '../logger.ts'
@@ -52,6 +53,8 @@ export function createDbServer(
       return dbs.get(device)
     },
     broker: options.newBroker,
+    type: name.startsWith('account') ? 'account' : 'container',
+    devicePath: (device) => join(config.devices, device),
   }
   const app: StorageApp = {
     name,

@@ -14,6 +14,8 @@
 //                           arrived since the caller read maxRow (409)
 //   /<dev>/<part>/<hash>    reclaim       {age} → removes the database when it was deleted before
 //                           `age` (a timestamp: now - reclaim_age) and is empty; {reclaimed}
+//   /<dev>/<part>/<hash>    audit         {maxRows, quarantine} → {problem?, quarantined?}: checks the
+//                           database (BrokerBase.audit); a broken one is quarantined when asked
 //   /<dev>/<part>/<hash>    reported      {putTimestamp, deleteTimestamp, objectCount, bytesUsed} →
 //                           records what the container updater told the accounts (containers only)
 //
@@ -25,6 +27,7 @@ import { HttpError } from '../http/errors.ts'
 import type { BaseInfo, BrokerBase, Metadata } from './broker-base.ts'
 import type { KvStore } from './kv-store.ts'
 import { DB_ID_LENGTH, KEY_PART } from './keys.ts'
+import { quarantineDatabase } from './quarantine.ts'
 
 export const DB_REPLICATION_FORMAT = 1
 export const REPLICATION_METHOD_HEADER = 'x-backend-replication-method'
@@ -46,6 +49,9 @@ export interface ReplicaAccess {
   /** The device's database (checks the device first: 507 when unmounted). */
   store(device: string): Promise<KvStore>
   broker(store: KvStore, dbId: Buffer): ReplicaBroker
+  readonly type: 'container' | 'account'
+  /** Where a device's files live (quarantined databases go under it). */
+  devicePath(device: string): string
 }
 
 /** True when a request is the replication verb. */
@@ -116,6 +122,13 @@ export async function handleDbReplicate(sr: StorageRequest, access: ReplicaAcces
   }
   if (segments.length !== 3 || !/^\d+$/.test(partition ?? '') || !HASH.test(hash ?? '')) throw new HttpError(400, { body: 'Invalid path' })
   const broker = access.broker(store, Buffer.from(hash!, 'hex'))
+  // Before loadInfo: auditing is how an unreadable info record is found.
+  if (body.op === 'audit') {
+    const problem = broker.audit(nonNegative(body.maxRows ?? 100_000, 'maxRows'))
+    if (!problem || body.quarantine !== true) return reply(sr, 200, problem ? { problem } : {})
+    const file = await quarantineDatabase({ store, devicePath: access.devicePath(device), type: access.type, partition: Number(partition), hash: hash!, reason: problem })
+    return reply(sr, 200, { problem, quarantined: file })
+  }
   const info = broker.loadInfo()
   switch (body.op) {
     case 'create': {
