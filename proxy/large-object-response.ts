@@ -27,7 +27,7 @@ export interface LargeObject {
 
 const DROPPED = new Set(['content-length', 'etag', 'content-range', 'accept-ranges', 'transfer-encoding'])
 
-function stripSwiftBytes(contentType: string): string {
+export function stripSwiftBytes(contentType: string): string {
   return contentType.replace(/;\s*swift_bytes=\d+/, '')
 }
 

@@ -153,6 +153,19 @@ export async function subrequest(ctx: ProxyContext, downstream: Downstream, r: S
   }
 }
 
+/** Replaces the client's answer with a subrequest's, `extra` headers added. */
+export async function relayResponse(ctx: ProxyContext, sub: SubResponse, extra: Record<string, string> = {}): Promise<void> {
+  const keep = new Set(['x-trans-id', 'x-openstack-request-id'])
+  for (const name of ctx.res.getHeaderNames()) if (!keep.has(name)) ctx.res.removeHeader(name)
+  if (ctx.method === 'HEAD' || sub.status === 204 || sub.status === 304) {
+    ctx.body = null
+    sub.discard()
+  } else ctx.body = sub.stream ?? (await sub.buffer())
+  ctx.status = sub.status
+  for (const [k, v] of Object.entries(sub.headers)) if (!keep.has(k) && (ctx.state.keepSysmeta || !k.includes('-sysmeta-'))) ctx.set(k, v)
+  for (const [k, v] of Object.entries(extra)) ctx.set(k, v)
+}
+
 /**
  * Lets a middleware see the system metadata of the answer to `ctx` (the gatekeeper hides it
  * from clients): runs `fn` with it kept, then strips it again unless an outer layer asked too.
@@ -168,4 +181,21 @@ export async function withSysmeta(ctx: ProxyContext, fn: () => Promise<void>): P
       if (!ctx.res.headersSent) for (const name of ctx.res.getHeaderNames()) if (name.includes('-sysmeta-')) ctx.res.removeHeader(name)
     }
   }
+}
+
+/**
+ * Makes a subrequest's answer the answer to `ctx` (status, headers, body), keeping the
+ * transaction id headers; as Swift's middleware returning a subrequest's response.
+ */
+export async function respondWithSubresponse(ctx: ProxyContext, sub: SubResponse, status = sub.status): Promise<void> {
+  const previous = ctx.body as { destroy?: () => void } | null
+  if (previous && previous !== sub.stream && typeof previous.destroy === 'function') previous.destroy()
+  const keep = new Set(['x-trans-id', 'x-openstack-request-id'])
+  for (const name of ctx.res.getHeaderNames()) if (!keep.has(name)) ctx.res.removeHeader(name)
+  if (ctx.method === 'HEAD' || status === 204 || status === 304) {
+    ctx.body = null
+    sub.discard()
+  } else ctx.body = sub.stream ?? (await sub.buffer())
+  ctx.status = status
+  for (const [k, v] of Object.entries(sub.headers)) if (!keep.has(k)) ctx.set(k, v)
 }

@@ -33,7 +33,8 @@ export function parsePathHeader(value: string, header: string): { container: str
   return { container: decoded.slice(0, slash), object: decoded.slice(slash + 1) }
 }
 
-function copiedHeader(name: string): boolean {
+/** The source headers a copy carries over (metadata and the stored entity headers). */
+export function copiedHeader(name: string): boolean {
   return (
     name.startsWith('x-object-meta-') ||
     name.startsWith('x-object-sysmeta-') ||

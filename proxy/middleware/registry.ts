@@ -18,5 +18,6 @@ import { bulkFactory } from './bulk/index.ts'
 import { symlinkFactory } from './symlink.ts'
 import { rateLimitFactory } from './ratelimit.ts'
 import { staticWebFactory } from './staticweb.ts'
+import { copyFactory } from './copy.ts'
 
-export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory, formpostFactory, containerQuotasFactory, accountQuotasFactory, bulkFactory, symlinkFactory, rateLimitFactory, staticWebFactory]
+export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory, formpostFactory, containerQuotasFactory, accountQuotasFactory, bulkFactory, symlinkFactory, rateLimitFactory, staticWebFactory, copyFactory]

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { HttpError } from '../../../common/http/errors.ts'
 import type { ProxyContext } from '../../context.ts'
-import { sendLargeObject } from '../../large-object-response.ts'
+import { sendLargeObject, stripSwiftBytes } from '../../large-object-response.ts'
 import type { SegmentPiece } from '../../segmented-stream.ts'
 import { SegmentError } from '../../segmented-stream.ts'
 import type { Downstream } from '../../subrequest.ts'
@@ -83,6 +83,9 @@ export async function getOrHead(ctx: ProxyContext, next: () => Promise<void>, do
       const text = rawManifestText(parseStoredManifest(await bodyText(ctx.body)))
       ctx.body = text
       ctx.set('Etag', createHash('md5').update(text).digest('hex'))
+      // The stored type stays (as Swift's proxy cleans it), so a manifest copy keeps it.
+      ctx.set('Content-Type', stripSwiftBytes(headers['content-type'] ?? 'application/octet-stream'))
+      return
     }
     ctx.set('Content-Type', 'application/json; charset=utf-8')
     return
