@@ -102,6 +102,16 @@ async function expirer(opts: ReconOptions): Promise<Json> {
   }
 }
 
+/** Not in Swift's recon (its reaper reports only in its logs): the last account-reaper pass. */
+async function reaper(opts: ReconOptions): Promise<Json> {
+  const r = await readRecon(opts.reconCachePath, 'account-reaper')
+  return {
+    account_reaper_pass: r?.lastPassDuration ?? null,
+    account_reaper_last: r?.lastPassEnd ?? null,
+    account_reaper_stats: r ? snakeStats(r.stats) : null,
+  }
+}
+
 async function deviceNames(opts: ReconOptions): Promise<string[]> {
   const entries = await readdir(opts.devices, { withFileTypes: true }).catch(() => [])
   return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort()
@@ -167,6 +177,8 @@ async function answer(opts: ReconOptions, what: string, type: string | undefined
       return type === 'object' ? auditor(opts) : undefined
     case 'expirer':
       return type === 'object' ? expirer(opts) : undefined
+    case 'reaper':
+      return type === undefined ? reaper(opts) : undefined
     case 'async':
       return asyncPending(opts)
     case 'diskusage':

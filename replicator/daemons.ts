@@ -12,6 +12,7 @@ import { DbReplicator } from './db-replicator.ts'
 import { ObjectExpirer } from '../object/expirer.ts'
 import { ContainerUpdater } from '../container/updater.ts'
 import { DbAuditor } from './db-auditor.ts'
+import { AccountReaper } from '../account/reaper.ts'
 
 export interface DaemonArgs {
   readonly config: DaemonConfig
@@ -62,6 +63,11 @@ export const DAEMONS: Readonly<Record<string, DaemonEntry>> = {
     summary: 'report changed container stats (object count, bytes, put/delete timestamps) to the account servers',
     create: async ({ config, logger }) =>
       new ContainerUpdater({ config, logger, containerRing: loadRing(config, 'container'), accountRing: loadRing(config, 'account') }),
+  },
+  'account-reaper': {
+    summary: 'remove every object and container of accounts marked deleted, delay_reaping seconds after their deletion',
+    create: async ({ config, logger }) =>
+      new AccountReaper({ config, logger, accountRing: loadRing(config, 'account'), containerRing: loadRing(config, 'container'), objectRing: loadRing(config, 'object') }),
   },
   'container-replicator': {
     summary: 'send container rows since the last sync point to the other primaries, copy missing databases, move handoffs home',
