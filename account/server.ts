@@ -3,6 +3,7 @@
 // PUT /<device>/<partition>/<account>/<container>. All accounts of a device live in that
 // device's RocksDB (accounts.db/). REPLICATE (replication issue) will dispatch to the
 // broker's getItemsSince/mergeItems.
+import { allowsReservedNames } from '../common/http/split-path.ts'
 import { checkDevice, respond } from '../common/storage-server.ts'
 import type { StorageRequest } from '../common/storage-server.ts'
 import { HttpError } from '../common/http/errors.ts'
@@ -156,6 +157,7 @@ export function createAccountServer(config: DbServerConfig, logger: Logger): DbS
         delimiter: getParam(q, 'delimiter'),
         reverse: iniBool(getParam(q, 'reverse'), false),
         limit: listingLimit(q, DEFAULT_CONSTRAINTS.accountListingLimit),
+        allowReserved: allowsReservedNames(r.req.headers),
         marker: getParam(q, 'marker') ?? '',
         endMarker: getParam(q, 'end_marker'),
       }

@@ -62,7 +62,7 @@ async function serve(app: StorageApp, logger: Logger, req: IncomingMessage, res:
   const q = rawUrl.indexOf('?')
   let path = ''
   try {
-    path = decodePath(q < 0 ? rawUrl : rawUrl.slice(0, q))
+    path = decodePath(q < 0 ? rawUrl : rawUrl.slice(0, q), true)
     const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1))
     await app.handle({ req, res, method: req.method ?? 'GET', path, query, txnId, log })
   } catch (err) {

@@ -3,6 +3,7 @@
 // /<device>/<partition>/<account>/<container>[/<object>]. All containers of a device live in
 // that device's RocksDB (containers.db/), opened on first use and closed on shutdown.
 // REPLICATE (replication issue) will dispatch to the broker's getItemsSince/mergeItems.
+import { allowsReservedNames } from '../common/http/split-path.ts'
 import { checkDevice, respond } from '../common/storage-server.ts'
 import type { StorageRequest } from '../common/storage-server.ts'
 import { HttpError } from '../common/http/errors.ts'
@@ -214,6 +215,7 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
         endMarker: getParam(q, 'end_marker'),
         reverse: iniBool(getParam(q, 'reverse'), false),
         limit: listingLimit(q, DEFAULT_CONSTRAINTS.containerListingLimit),
+        allowReserved: allowsReservedNames(r.req.headers),
       }
       const contentType = getListingContentType(getParam(q, 'format'), header(r.req.headers, 'accept'))
       const broker = await brokerFor(device, account, container)

@@ -76,6 +76,10 @@ export interface ContainerInfoView {
   readonly meta: Readonly<Record<string, string>>
   readonly objectCount?: number | undefined
   readonly bytes?: number | undefined
+  /** X-Container-Sysmeta-* values keyed by the lower-cased name after the prefix (Swift's container_info['sysmeta']). */
+  readonly sysmeta?: Readonly<Record<string, string>> | undefined
+  /** A pre-sysmeta X-Versions-Location kept by the container (Swift's container_info['versions']). */
+  readonly versions?: string | undefined
 }
 
 /** The account facts middleware may read (Swift's get_account_info); `meta` as for containers. */
@@ -85,6 +89,8 @@ export interface AccountInfoView {
   readonly objectCount: number
   readonly bytes: number
   readonly meta: Readonly<Record<string, string>>
+  /** X-Account-Sysmeta-* values keyed by the lower-cased name after the prefix (Swift's account_info['sysmeta']). */
+  readonly sysmeta?: Readonly<Record<string, string>> | undefined
 }
 
 /** What middleware may use from the proxy (grows as features need it). */

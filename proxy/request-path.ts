@@ -2,7 +2,7 @@
 // in middleware): the API version, account, container and object, decoded; undefined for
 // paths that are not Swift API paths (/info, /healthcheck, /auth/v1.0, bad encodings), which
 // middleware then pass along for the proxy to answer.
-import { decodePath, splitPath } from '../common/http/split-path.ts'
+import { allowsReservedNames, decodePath, splitPath } from '../common/http/split-path.ts'
 import type { ProxyContext } from './context.ts'
 
 export interface SwiftPath {
@@ -18,7 +18,7 @@ export function swiftPathOf(ctx: ProxyContext): SwiftPath | undefined {
   let decoded: string
   let parts: (string | undefined)[]
   try {
-    decoded = decodePath(ctx.path)
+    decoded = decodePath(ctx.path, allowsReservedNames(ctx.req.headers))
     parts = splitPath(decoded, 2, 4, true)
   } catch {
     return undefined

@@ -5,7 +5,7 @@
 // container reads and object requests get a second chance once the container's ACLs are known.
 import { validApiVersion } from '../common/constraints-check.ts'
 import { HttpError } from '../common/http/errors.ts'
-import { decodePath, splitPath } from '../common/http/split-path.ts'
+import { allowsReservedNames, decodePath, splitPath } from '../common/http/split-path.ts'
 import type { AuthorizeTarget, ProxyContext, ProxyMiddleware } from './context.ts'
 import { handleAccount } from './controllers/account.ts'
 import { handleContainer } from './controllers/container.ts'
@@ -44,7 +44,7 @@ function preAuthorize(ctx: ProxyContext, account: string, container: string | un
 
 export function proxyServerApp(app: ProxyApp): ProxyMiddleware {
   return async (ctx) => {
-    const path = decodePath(ctx.path)
+    const path = decodePath(ctx.path, allowsReservedNames(ctx.req.headers))
     const host = (ctx.get('Host') || '').split(':')[0] ?? ''
     if (app.config.denyHostHeaders.includes(host)) throw new HttpError(403, { body: 'Invalid host header' })
     checkHeaders(app, ctx)

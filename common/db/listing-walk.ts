@@ -8,6 +8,7 @@
 // are never stepped over.
 
 import { prefixEnd } from './keys.ts'
+import { splitTextRecord } from './records.ts'
 
 /** Names compare as UTF-8 bytes (SQLite BINARY collation), which is code point order. */
 function cmp(a: string, b: string): number {
@@ -30,6 +31,8 @@ export interface ListingParams {
   /** Container listings only: prefix = path + '/', delimiter '/', no subdir entries. */
   path?: string | undefined
   reverse?: boolean | undefined
+  /** Swift's allow_reserved: include names in the reserved namespace (starting with NUL). */
+  allowReserved?: boolean | undefined
 }
 
 /** A listing entry's text: the row's name, a NUL, then whatever the source stores. */
@@ -73,6 +76,15 @@ export function walkListing(source: ListingSource, params: ListingParams): Listi
   if (marker && (!prefix || cmp(marker, prefix) >= 0)) range.gt = key(marker)
   else if (prefix) range.gte = key(prefix)
   else range.gte = source.base
+  if (!params.allowReserved) {
+    // Reserved names start with NUL: the listing begins at "\x01" at the earliest.
+    const first = key('\x01')
+    const lower = range.gt ?? range.gte
+    if (!lower || Buffer.compare(lower, first) < 0) {
+      delete range.gt
+      range.gte = first
+    }
+  }
 
   const limit = params.limit
   const out: ListingItem[] = []
@@ -85,9 +97,7 @@ export function walkListing(source: ListingSource, params: ListingParams): Listi
     while (out.length < limit) {
       const text = cursor.next()
       if (text === undefined) break
-      const nul = text.indexOf('\0')
-      const name = text.slice(0, nul)
-      const value = text.slice(nul + 1)
+      const { name, value } = splitTextRecord(text)
       if (skipEqual !== undefined) {
         const equal = name === skipEqual
         skipEqual = undefined

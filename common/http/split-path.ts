@@ -32,14 +32,25 @@ function splitLimited(text: string, maxSplit: number): string[] {
   return out
 }
 
-/** Percent-decodes a request path; invalid UTF-8 or a NUL answers 412 as Swift does. */
-export function decodePath(rawPath: string): string {
+/**
+ * Percent-decodes a request path; invalid UTF-8 or a NUL answers 412 as Swift does, unless
+ * `allowReserved` (Swift's check_utf8(internal=True)): names in the reserved namespace start
+ * with NUL, which storage servers always accept and the proxy only with
+ * X-Backend-Allow-Reserved-Names.
+ */
+export function decodePath(rawPath: string, allowReserved = false): string {
   let decoded: string
   try {
     decoded = decodeURIComponent(rawPath)
   } catch {
     throw new HttpError(412, { body: 'Invalid UTF8 or contains NULL' })
   }
-  if (decoded.includes('\0') || decoded.includes('\uFFFD')) throw new HttpError(412, { body: 'Invalid UTF8 or contains NULL' })
+  if ((!allowReserved && decoded.includes('\0')) || decoded.includes('\uFFFD')) throw new HttpError(412, { body: 'Invalid UTF8 or contains NULL' })
   return decoded
+}
+
+/** Swift's req.allow_reserved_names: the X-Backend-Allow-Reserved-Names header is true. */
+export function allowsReservedNames(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
+  const v = headers['x-backend-allow-reserved-names']
+  return typeof v === 'string' && ['true', '1', 'yes', 'on', 't', 'y'].includes(v.toLowerCase())
 }

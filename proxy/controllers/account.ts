@@ -3,6 +3,7 @@
 // when account_autocreate is on, and POST creates it first.
 import { checkListingLimit, checkMetadata } from '../../common/constraints-check.ts'
 import { HttpError } from '../../common/http/errors.ts'
+import { allowsReservedNames } from '../../common/http/split-path.ts'
 import { iniBool } from '../../common/config/ini.ts'
 import { Timestamp } from '../../common/timestamp.ts'
 import type { BackendResult } from '../backend-requests.ts'
@@ -48,6 +49,7 @@ export async function handleAccount(app: ProxyApp, ctx: ProxyContext, account: s
     const headers = baseBackendHeaders(ctx)
     const accept = ctx.get('Accept')
     if (accept) headers.Accept = accept
+    if (allowsReservedNames(ctx.req.headers)) headers['X-Backend-Allow-Reserved-Names'] = 'true'
     let r = await readFromNodes(app, ctx, accountTarget(app, account, ctx.querystring), method, headers, iniBool(ctx.get('X-Newest'), false))
     if (r.status === 404) {
       if (String(r.headers['x-account-status'] ?? '').toLowerCase() === 'deleted') r = { ...r, status: 410 }

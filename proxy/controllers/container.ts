@@ -7,6 +7,7 @@ import { cleanContainerAclHeaders } from '../middleware/acl.ts'
 import type { OutgoingHttpHeaders } from 'node:http'
 import { checkListingLimit, checkMetadata } from '../../common/constraints-check.ts'
 import { HttpError } from '../../common/http/errors.ts'
+import { allowsReservedNames } from '../../common/http/split-path.ts'
 import { iniBool } from '../../common/config/ini.ts'
 import { Timestamp } from '../../common/timestamp.ts'
 import { baseBackendHeaders, readFromNodes, writeToNodes } from '../backend-requests.ts'
@@ -56,6 +57,7 @@ export async function handleContainer(app: ProxyApp, ctx: ProxyContext, account:
     const headers = baseBackendHeaders(ctx)
     const accept = ctx.get('Accept')
     if (accept) headers.Accept = accept
+    if (allowsReservedNames(ctx.req.headers)) headers['X-Backend-Allow-Reserved-Names'] = 'true'
     const r = await readFromNodes(app, ctx, containerTarget(app, account, container, ctx.querystring), method, headers, iniBool(ctx.get('X-Newest'), false))
     const info = containerInfoFrom(r.status, r.headers)
     app.infoCache.containers.set(cacheKey, info)

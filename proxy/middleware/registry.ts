@@ -18,6 +18,8 @@ import { bulkFactory } from './bulk/index.ts'
 import { symlinkFactory } from './symlink.ts'
 import { rateLimitFactory } from './ratelimit.ts'
 import { staticWebFactory } from './staticweb.ts'
+import { versionedWritesFactory } from './versioned-writes/index.ts'
+import { objectVersioningFactory } from './versioned-writes/object-versioning.ts'
 import { copyFactory } from './copy.ts'
 
-export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory, formpostFactory, containerQuotasFactory, accountQuotasFactory, bulkFactory, symlinkFactory, rateLimitFactory, staticWebFactory, copyFactory]
+export const MIDDLEWARE_REGISTRY: readonly MiddlewareFactory[] = [catchErrorsFactory, healthcheckFactory, proxyLoggingFactory, tempauthFactory, corsFactory, s3apiFactory, sloFactory, dloFactory, tempurlFactory, formpostFactory, containerQuotasFactory, accountQuotasFactory, bulkFactory, symlinkFactory, rateLimitFactory, staticWebFactory, copyFactory, versionedWritesFactory, objectVersioningFactory]

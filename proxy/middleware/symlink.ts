@@ -19,6 +19,7 @@ const SYS_ACCOUNT = 'x-object-sysmeta-symlink-target-account'
 const SYS_ETAG = 'x-object-sysmeta-symlink-target-etag'
 const SYS_BYTES = 'x-object-sysmeta-symlink-target-bytes'
 const SYMLOOP_EXTEND = 'x-object-sysmeta-symloop-extend'
+const ALLOW_RESERVED_NAMES = 'x-object-sysmeta-allow-reserved-names'
 const OVERRIDE_ETAG = 'x-object-sysmeta-container-update-override-etag'
 const MD5_OF_EMPTY = 'd41d8cd98f00b204e9800998ecf8427e'
 const DEFAULT_SYMLOOP_MAX = 2
@@ -108,7 +109,10 @@ async function follow(ctx: ProxyContext, downstream: Downstream, p: SwiftPath, s
     walk.lastTarget = `/${p.version}/${account}/${target.replace(/^\/+/, '')}`
     if (!truthy(headers[SYMLOOP_EXTEND])) walk.loops++
     targetEtag = linkEtag
-    sub = await subrequest(ctx, downstream, { method: ctx.method === 'HEAD' ? 'HEAD' : 'GET', path: walk.lastTarget, headers: forwardedHeaders(ctx), userAgent: `${ctx.get('User-Agent')} Symlink` })
+    const followHeaders = forwardedHeaders(ctx)
+    // Links made by object versioning point into the reserved namespace.
+    if (truthy(headers[ALLOW_RESERVED_NAMES])) followHeaders['x-backend-allow-reserved-names'] = 'true'
+    sub = await subrequest(ctx, downstream, { method: ctx.method === 'HEAD' ? 'HEAD' : 'GET', path: walk.lastTarget, headers: followHeaders, userAgent: `${ctx.get('User-Agent')} Symlink` })
     headers = sub.headers
   }
   const finalEtag = headers.etag
