@@ -37,7 +37,7 @@ export function isS3Request(headers: SignedRequest['headers'], rawQuery: string)
   return names.has('X-Amz-Credential') || (names.has('AWSAccessKeyId') && names.has('Signature'))
 }
 
-function lookup(deps: MiddlewareDeps, accessKey: string): TempAuthS3Credential {
+export function lookupCredential(deps: MiddlewareDeps, accessKey: string): TempAuthS3Credential {
   const credential = lookupTempAuthS3Credential(deps, accessKey)
   if (!credential) throw new InvalidAccessKeyId(undefined, { AWSAccessKeyId: accessKey })
   return credential
@@ -62,7 +62,7 @@ function authenticateV4(deps: MiddlewareDeps, req: SignedRequest, parts: SigV4Pa
   }
   if (parts.service !== 's3') throw new AuthorizationHeaderMalformed(`The authorization header is malformed; incorrect service '${parts.service}'. This endpoint belongs to 's3'.`)
   if (!parts.signedHeaders.includes('host')) throw new AccessDenied('Host must be signed')
-  const credential = lookup(deps, parts.accessKey)
+  const credential = lookupCredential(deps, parts.accessKey)
   const key = signingKey(credential.secret, parts)
   const expected = hmacHex(key, stringToSign(req, parts))
   if (!sameSignature(expected, parts.signature)) {
@@ -85,7 +85,7 @@ function authenticateV4(deps: MiddlewareDeps, req: SignedRequest, parts: SigV4Pa
 function authenticateV2(deps: MiddlewareDeps, req: SignedRequest, presigned: boolean, options: S3AuthOptions, bucketFromHost?: string): S3Authenticated {
   const parts = presigned ? parseSigV2Query(req.rawQuery) : parseSigV2Header(String(req.headers.authorization ?? ''))
   if (!parts) throw new AccessDenied('AWS authentication requires a valid Date or x-amz-date header')
-  const credential = lookup(deps, parts.accessKey)
+  const credential = lookupCredential(deps, parts.accessKey)
   const text = stringToSignV2(req, parts, bucketFromHost)
   if (!sameSignature(signV2(credential.secret, text), parts.signature)) {
     throw new SignatureDoesNotMatch(undefined, { AWSAccessKeyId: parts.accessKey, StringToSign: text })

@@ -71,6 +71,11 @@ export const PreconditionFailed = s3Error('PreconditionFailed', 412, 'At least o
 export const RequestTimeTooSkewed = s3Error('RequestTimeTooSkewed', 403, 'The difference between the request time and the current time is too large.')
 export const ServiceUnavailable = s3Error('ServiceUnavailable', 503, 'Please reduce your request rate.')
 export const SignatureDoesNotMatch = s3Error('SignatureDoesNotMatch', 403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.')
+export const MalformedPOSTRequest = s3Error('MalformedPOSTRequest', 400, 'The body of your POST request is not well-formed multipart/form-data.')
+export const MaxPostPreDataLengthExceeded = s3Error('MaxPostPreDataLengthExceeded', 400, 'Your POST request fields preceding the upload file were too large.')
+export const InvalidPolicyDocument = s3Error('InvalidPolicyDocument', 400, 'The content of the form does not meet the conditions specified in the policy document.')
+export const NoSuchVersion = s3Error('NoSuchVersion', 404, 'The specified version does not exist.')
+export const IllegalVersioningConfigurationException = s3Error('IllegalVersioningConfigurationException', 400, 'The versioning configuration specified in the request is invalid.')
 export const XAmzContentSHA256Mismatch = s3Error('XAmzContentSHA256Mismatch', 400, "The provided 'x-amz-content-sha256' header does not match what was computed.")
 
 /** Every S3 error code this middleware can answer (documented in the registry test). */
@@ -80,6 +85,7 @@ export const S3_ERROR_CODES = [
   'InvalidBucketName', 'InvalidDigest', 'InvalidLocationConstraint', 'InvalidPart', 'InvalidPartOrder', 'InvalidRange', 'InvalidRequest',
   'InvalidStorageClass', 'KeyTooLongError', 'MalformedACLError', 'InvalidTag', 'NoSuchTagSet', 'NoSuchCORSConfiguration', 'AccessForbidden', 'UnresolvableGrantByEmailAddress', 'MalformedXML', 'MethodNotAllowed', 'MissingContentLength', 'NoSuchBucket', 'NoSuchKey', 'NoSuchUpload',
   'NotImplemented', 'PreconditionFailed', 'RequestTimeTooSkewed', 'ServiceUnavailable', 'SignatureDoesNotMatch', 'XAmzContentSHA256Mismatch',
+  'MalformedPOSTRequest', 'MaxPostPreDataLengthExceeded', 'InvalidPolicyDocument', 'NoSuchVersion', 'IllegalVersioningConfigurationException',
 ] as const
 
 /** The <Error> document AWS answers with. */

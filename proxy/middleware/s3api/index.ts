@@ -21,6 +21,10 @@ import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets,
 import { copyObject } from './copy.ts'
 import { AccessDenied, InternalError, InvalidArgument, MethodNotAllowed, NoSuchBucket, MissingContentLength, NotImplemented, S3Error, XAmzContentSHA256Mismatch, renderS3Error } from './errors.ts'
 import { deleteObjects } from './multi-delete.ts'
+import { formBoundary, readPostForm } from './post-form.ts'
+import type { PostForm } from './post-form.ts'
+import { FormFileCheck, formAsHeaders, postKey, postObject } from './post-object.ts'
+import { authenticatePost, checkPolicy } from './post-policy.ts'
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart } from './multipart.ts'
 import { deleteObject, getObject, putObject } from './object.ts'
 import type { S3Config, S3Request } from './s3-request.ts'
@@ -150,6 +154,7 @@ function route(req: S3Request): Routed {
     throw new MethodNotAllowed(undefined, { Method: method, ResourceType: 'BUCKET' })
   }
   checkKey(key)
+  if (req.form && method === 'POST') return [postObject, bucketNeed('WRITE')]
   if (query.has('acl')) return method === 'GET' ? [getAcl, objectNeed('READ_ACP')] : method === 'PUT' ? [putAcl, objectNeed('WRITE_ACP')] : [notImplemented, OWNER_ONLY]
   if (query.has('tagging')) return byMethod(method, { GET: getTagging, PUT: putTagging, DELETE: deleteTagging }, OWNER_ONLY)
   if (query.has('uploads') && method === 'POST') return [createMultipartUpload, bucketNeed('WRITE')]
@@ -201,6 +206,7 @@ export function s3apiMiddleware(config: S3Config, deps: MiddlewareDeps, options:
     const rawPath = q < 0 ? url : url.slice(0, q)
     const rawQuery = q < 0 ? '' : url.slice(q + 1)
     const signed = isS3Request(ctx.req.headers, rawQuery)
+    const boundary = ctx.method === 'POST' && !signed && rawQuery === '' ? formBoundary(ctx.get('Content-Type')) : undefined
     let where: ReturnType<typeof locate>
     if (!signed) {
       try {
@@ -216,7 +222,23 @@ export function s3apiMiddleware(config: S3Config, deps: MiddlewareDeps, options:
     ctx.set('x-amz-request-id', ctx.state.txnId)
     try {
       where = locate(ctx, config, rawPath)
-      const auth = signed ? authenticate(deps, { method: ctx.method, rawPath, rawQuery, headers: ctx.req.headers }, { clockSkewSeconds: config.clockSkewSeconds, region: config.location, now }, where.hostBucket) : undefined
+      const authOptions = { clockSkewSeconds: config.clockSkewSeconds, region: config.location, now }
+      let auth: S3Authenticated | undefined
+      let post: { form: PostForm; check: FormFileCheck } | undefined
+      if (boundary !== undefined && where.bucket !== undefined && where.key === undefined) {
+        // A browser form: its fields carry the credential, the policy and the headers.
+        checkBucketName(where.bucket, config)
+        const form = await readPostForm(ctx.req, boundary)
+        auth = authenticatePost(deps, form.fields, authOptions)
+        const policy = form.fields.get('policy')
+        const check = new FormFileCheck(policy !== undefined ? checkPolicy(policy, form.fields, where.bucket, now()) : { minSize: 0, maxSize: Number.MAX_SAFE_INTEGER })
+        where.key = postKey(form)
+        formAsHeaders(ctx, form)
+        form.file.on('error', (err) => check.noteSourceFailure(err))
+        check.on('error', () => form.file.unpipe(check))
+        form.file.pipe(check)
+        post = { form, check }
+      } else auth = signed ? authenticate(deps, { method: ctx.method, rawPath, rawQuery, headers: ctx.req.headers }, authOptions, where.hostBucket) : undefined
       const credential = auth?.credential
       if (credential) ctx.state.identity = credential.identity
       const downstream = downstreamOf(ctx, self)
@@ -247,7 +269,7 @@ export function s3apiMiddleware(config: S3Config, deps: MiddlewareDeps, options:
           return state
         })
       } else swift = system(ownerAccount)
-      const body = requestBody(ctx, auth)
+      const body = post ? { body: post.check, check: post.check, length: null } : requestBody(ctx, auth)
       const query = new Map(queryPairs(rawQuery))
       const owner = (foreign ? bucketOwner : requesterOwner) ?? { id: '', name: '' }
       const req: S3Request = {
@@ -257,6 +279,7 @@ export function s3apiMiddleware(config: S3Config, deps: MiddlewareDeps, options:
         foreign,
         bucketOwner: bucketOwner ?? owner,
         registry,
+        form: post?.form,
       }
       const [handler, need] = route(req)
       await checkForeignAccess(req, need)

@@ -22,7 +22,8 @@ export function throwBodyFailure(req: S3Request): void {
   if (req.bodyCheck?.failure) throw req.bodyCheck.failure
 }
 
-export async function putObject(req: S3Request): Promise<void> {
+/** Writes the request's body as bucket/key; answers the stored object's ETag. */
+export async function storeObject(req: S3Request): Promise<string> {
   const headers = objectWriteHeaders(req)
   if (req.contentLength !== null) headers['content-length'] = String(req.contentLength)
   else headers['transfer-encoding'] = 'chunked'
@@ -35,11 +36,15 @@ export async function putObject(req: S3Request): Promise<void> {
   throwBodyFailure(req)
   if (res.status === 201) {
     res.discard()
-    req.ctx.set('ETag', s3Etag(res.headers))
-    return sendEmpty(req, 200)
+    return s3Etag(res.headers)
   }
   if (res.status === 404) throw new NoSuchBucket(undefined, { BucketName: req.bucket ?? '' })
   throw swiftError(req, res, noSuchKey(req))
+}
+
+export async function putObject(req: S3Request): Promise<void> {
+  req.ctx.set('ETag', await storeObject(req))
+  sendEmpty(req, 200)
 }
 
 interface ByteRange {

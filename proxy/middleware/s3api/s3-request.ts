@@ -7,6 +7,7 @@ import type { Owner, Requester } from './acl-model.ts'
 import type { S3Authenticated } from './auth.ts'
 import type { BucketRegistry } from './bucket-registry.ts'
 import type { BodyCheck } from './aws-chunked.ts'
+import type { PostForm } from './post-form.ts'
 import type { S3Error } from './errors.ts'
 import { InvalidBucketName, KeyTooLongError, MalformedXML, NoSuchBucket, errorForSwiftStatus } from './errors.ts'
 import type { SwiftClient, SwiftResponse } from './swift-client.ts'
@@ -48,6 +49,8 @@ export interface S3Request {
   readonly foreign: boolean
   readonly bucketOwner: Owner
   readonly registry: BucketRegistry
+  /** A POST Object form (its fields; the file is `body`). */
+  readonly form?: PostForm | undefined
 }
 
 export const MAX_KEY_LENGTH = 1024

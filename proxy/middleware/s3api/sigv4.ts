@@ -76,7 +76,7 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string {
   return values.map((x) => x.trim().replace(/\s+/g, ' ')).join(',')
 }
 
-function parseCredential(credential: string, malformed: () => Error): Pick<SigV4Parts, 'accessKey' | 'scopeDate' | 'region' | 'service'> {
+export function parseCredential(credential: string, malformed: () => Error): Pick<SigV4Parts, 'accessKey' | 'scopeDate' | 'region' | 'service'> {
   const parts = credential.split('/')
   if (parts.length < 5 || parts.at(-1) !== 'aws4_request') throw malformed()
   const terminal = parts.length - 1
