@@ -5,6 +5,10 @@
 //   HTTP sync), and a second REPLICATE naming them makes the remote recompute (and clean up);
 // - a partition it is not a primary for (a handoff) is pushed to every primary the same way
 //   and removed once all of them have it and nothing changed meanwhile.
+// - when another primary cannot be reached (or answers 507, its device unmounted), the
+//   partition is pushed to the next handoff node instead, one per missing primary, so that
+//   three copies exist somewhere while it is away (Swift's replicator moves on to
+//   get_more_nodes for an unmounted peer); that handoff's own pass brings them home later.
 // Tombstones older than reclaim_age go when a suffix is rehashed (object/diskfile/hashes.ts);
 // a full rehash of a partition happens when its last one is older than `interval` x 10.
 import { readdir, rm, stat } from 'node:fs/promises'
@@ -26,6 +30,15 @@ import { localDevices } from './local-devices.ts'
 import { rsyncDestination, rsyncPush } from './rsync.ts'
 import { commandExists } from './which.ts'
 
+/** A REPLICATE answered something else than 200 (507: the peer's device is unmounted). */
+export class ReplicateStatusError extends Error {
+  readonly code = 'ERR_REPLICATE_STATUS'
+  constructor(readonly status: number) {
+    super(`REPLICATE answered ${status}`)
+    this.name = 'ReplicateStatusError'
+  }
+}
+
 export interface ObjectReplicatorOptions {
   readonly config: DaemonConfig
   readonly ring: Ring
@@ -46,7 +59,7 @@ interface Job {
 }
 
 function emptyStats(): Record<string, number> {
-  return { partitions: 0, handoffs: 0, suffixesSynced: 0, filesSent: 0, handoffsRemoved: 0, failures: 0, unreachable: 0 }
+  return { partitions: 0, handoffs: 0, suffixesSynced: 0, filesSent: 0, handoffsRemoved: 0, failures: 0, unreachable: 0, handoffPushes: 0 }
 }
 
 export class ObjectReplicator implements Daemon {
@@ -133,26 +146,49 @@ export class ObjectReplicator implements Daemon {
       return
     }
     let allDone = true
+    let away = 0
     for (const target of job.targets) {
-      const done = await this.syncTo(job, target, local)
-      allDone &&= done
+      const outcome = await this.syncTo(job, target, local)
+      allDone &&= outcome === 'synced'
+      if (outcome === 'unreachable') away++
     }
     if (job.handoff && allDone) await this.removeHandoff(job, local)
+    if (!job.handoff && away > 0) await this.pushToHandoffs(job, local, away)
   }
 
-  /** Brings `target` up to date with our suffixes; false when it could not be reached or refused. */
-  private async syncTo(job: Job, target: RingDevice, local: SuffixHashes): Promise<boolean> {
+  /** A primary's partition, some of whose peers are away: the next handoffs get a copy instead. */
+  private async pushToHandoffs(job: Job, local: SuffixHashes, count: number): Promise<void> {
+    let pushed = 0
+    for (const node of this.options.ring.getMoreNodes(job.partition)) {
+      if (pushed >= count) return
+      if (node.id === job.dev.id) continue
+      // A handoff that is itself away counts for nothing: try the next one.
+      if ((await this.syncTo(job, node, local)) === 'synced') {
+        pushed++
+        this.stats.handoffPushes!++
+      }
+    }
+  }
+
+  /** Brings `target` up to date with our suffixes: 'unreachable' when it could not be reached (or its device is unmounted). */
+  private async syncTo(job: Job, target: RingDevice, local: SuffixHashes): Promise<'synced' | 'unreachable' | 'failed'> {
     const node: BackendNode = { ip: target.replication_ip, port: target.replication_port, device: target.device }
     let remote: SuffixHashes
     try {
       remote = await this.remoteHashes(node, job.partition, [])
     } catch (err) {
+      const status = err instanceof ReplicateStatusError ? err.status : undefined
+      if (status !== undefined && status !== 507) {
+        this.stats.failures!++
+        this.options.logger.warn('peer refused REPLICATE', { device: job.dev.device, partition: job.partition, peer: `${node.ip}:${node.port}/${node.device}`, status })
+        return 'failed'
+      }
       this.stats.unreachable!++
       this.options.logger.info('peer unreachable', { device: job.dev.device, partition: job.partition, peer: `${node.ip}:${node.port}/${node.device}`, err: (err as Error).message })
-      return false
+      return 'unreachable'
     }
     const suffixes = differingSuffixes(local, remote)
-    if (suffixes.length === 0) return true
+    if (suffixes.length === 0) return 'synced'
     try {
       const sent = await this.push(job, target, node, suffixes).catch((err: unknown) => {
         // A push races with the remote's own cleanup (an empty directory removed under rsync's
@@ -169,11 +205,11 @@ export class ObjectReplicator implements Daemon {
       if (still.length && job.handoff) {
         this.options.logger.info('suffixes still differ after push', { partition: job.partition, peer: node.device, suffixes: still })
       }
-      return true
+      return 'synced'
     } catch (err) {
       this.stats.failures!++
       this.options.logger.warn('push failed', { device: job.dev.device, partition: job.partition, peer: `${node.ip}:${node.port}/${node.device}`, method: this.syncMethod, err })
-      return false
+      return 'failed'
     }
   }
 
@@ -194,7 +230,7 @@ export class ObjectReplicator implements Daemon {
       path,
       headers: { [REPLICATION_METHOD_HEADER]: 'REPLICATE', 'X-Backend-Storage-Policy-Index': String(this.policy), 'User-Agent': `object-replicator ${process.pid}` },
     })
-    if (res.status !== 200) throw new Error(`REPLICATE answered ${res.status}`)
+    if (res.status !== 200) throw new ReplicateStatusError(res.status)
     const body = JSON.parse(res.body.toString('utf8')) as { hashes?: SuffixHashes }
     return body.hashes ?? {}
   }

@@ -93,6 +93,26 @@ t.test('a handoff is kept while a primary is unreachable', async (t) => {
   t.ok((await files(c, 0, obj)).length > 0, 'still on the handoff')
 })
 
+t.test('a primary whose peer is unreachable pushes to a handoff instead', async (t) => {
+  const obj = nameIn(0, 'u')
+  const ts = Timestamp.fromSeconds(Date.now() / 1000 - 2)
+  await put(a, 0, obj, 'two copies', ts)
+  // b is away (nothing listens on port 1): c, partition 0's first handoff, takes a copy.
+  const broken = Ring.fromData({ devs: [dev(0, a), { ...dev(1, b), port: 1, replication_port: 1 }, dev(2, c)], replica2part2dev: [Uint16Array.from([0, 1]), Uint16Array.from([1, 2])], partShift: 31 }, { secrets: SECRETS })
+  const ini = parseIni(`[DEFAULT]\ndevices = ${a.devices}\nmount_check = false\nbind_ip = 127.0.0.1\n[app:object-server]\nbind_port = ${a.port}\n[object-replicator]\nsync_method = ssync\n`)
+  const r = new ObjectReplicator({ config: parseDaemonConfig(ini, 'object-replicator', SECRETS), ring: broken, logger: silentLogger, partitions: [0] })
+  t.teardown(() => r.close())
+  const stats = await r.runOnce()
+  t.equal(stats.unreachable, 1)
+  t.equal(stats.handoffPushes, 1)
+  t.same(await files(c, 0, obj), [`${ts.internal}.data`], 'the handoff holds a copy')
+  // Once b is back, the handoff's own pass sends it home and lets go.
+  const home = await replicatorOn(c).runOnce()
+  t.ok((home.handoffsRemoved ?? 0) >= 1)
+  t.same(await files(b, 0, obj), [`${ts.internal}.data`])
+  t.same(await files(c, 0, obj), [])
+})
+
 t.test('the receiver refuses a file that is not an object file', async (t) => {
   const obj = nameIn(0, 'x')
   const hash = (await import('../../../common/hash-path.ts')).hashPath(SECRETS, 'a', 'c', obj)
