@@ -145,6 +145,16 @@ export class AccountBroker extends BrokerBase<AccountInfo> {
     return buf ? decodeRow(name, buf) : undefined
   }
 
+  /** Swift's account reclaim: deleted container rows whose deletion is older than `age`. */
+  protected reclaimableRowSeq(ident: Buffer, value: Buffer, age: string): number | undefined {
+    const row = decodeRow(ident.toString('utf8'), value)
+    return row.deleted && compareTs(row.deleteTimestamp, age) < 0 ? row.seq : undefined
+  }
+
+  protected forgetRowStats(info: AccountInfo, ident: Buffer, value: Buffer): void {
+    adjustStats(info, decodeRow(ident.toString('utf8'), value), -1)
+  }
+
   protected auditRow(ident: Buffer, value: Buffer, totals: Record<string, number>): number {
     const row = decodeRow(ident.toString('utf8'), value)
     totals.containers = (totals.containers ?? 0) + (1 - row.deleted)

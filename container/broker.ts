@@ -226,6 +226,18 @@ export class ContainerBroker extends BrokerBase<ContainerInfo> {
     }
   }
 
+  /** Swift's container reclaim: deleted object rows whose timestamp is older than `age`. */
+  protected reclaimableRowSeq(ident: Buffer, value: Buffer, age: string): number | undefined {
+    const { name, policy } = parseIdent(ident)
+    const row = decodeRow(name, policy, value)
+    return row.deleted && compareTs(row.createdAt, age) < 0 ? row.seq : undefined
+  }
+
+  protected forgetRowStats(info: ContainerInfo, ident: Buffer, value: Buffer): void {
+    const { name, policy } = parseIdent(ident)
+    adjustStats(info, decodeRow(name, policy, value), -1)
+  }
+
   protected auditRow(ident: Buffer, value: Buffer, totals: Record<string, number>): number {
     const { name, policy } = parseIdent(ident)
     const row = decodeRow(name, policy, value)

@@ -12,7 +12,8 @@
 // The server owns the device's RocksDB (one process only), so our own databases are read
 // through the local server's REPLICATE verb as well (common/db/replication-rpc.ts).
 // A database deleted more than reclaim_age ago (and empty) is removed instead of replicated.
-// Not yet: reclaiming row tombstones older than reclaim_age, Swift's shortcut of sending the
+// Deletion rows older than reclaim_age are removed from the databases that stay (Swift's
+// reclaim). Not yet: Swift's shortcut of sending the
 // remote's sync table (merge_syncs), and rsync of whole databases.
 import { BackendClient } from '../common/backend-client.ts'
 import type { BackendNode } from '../common/backend-client.ts'
@@ -66,7 +67,7 @@ interface SyncAnswer {
 }
 
 function emptyStats(): Record<string, number> {
-  return { attempted: 0, success: 0, failures: 0, noChange: 0, rowsSent: 0, diffs: 0, remoteCreated: 0, handoffs: 0, handoffsRemoved: 0, reclaimed: 0 }
+  return { attempted: 0, success: 0, failures: 0, noChange: 0, rowsSent: 0, diffs: 0, remoteCreated: 0, handoffs: 0, handoffsRemoved: 0, reclaimed: 0, rowsReclaimed: 0 }
 }
 
 export class DbReplicator implements Daemon {
@@ -149,11 +150,12 @@ export class DbReplicator implements Daemon {
     this.stats.attempted!++
     if (job.handoff) this.stats.handoffs!++
     const age = Timestamp.fromSeconds(Date.now() / 1000 - this.options.config.reclaimAge).internal
-    const reclaim = await this.call<{ reclaimed?: boolean }>(job.local, this.dbPath(job, job.local), 'reclaim', { age })
+    const reclaim = await this.call<{ reclaimed?: boolean; rowsReclaimed?: number }>(job.local, this.dbPath(job, job.local), 'reclaim', { age })
     if (reclaim.status === 200 && reclaim.body.reclaimed) {
       this.stats.reclaimed!++
       return
     }
+    this.stats.rowsReclaimed! += reclaim.body.rowsReclaimed ?? 0
     const start = await this.readLocal(job, 0, 0)
     if (!start) return
     let allOk = true

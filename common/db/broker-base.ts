@@ -349,6 +349,45 @@ export abstract class BrokerBase<I extends BaseInfo> {
     return this.auditTotals(info, totals)
   }
 
+  /**
+   * Removes deletion rows (tombstones) older than `age` (now - reclaim_age), as Swift's
+   * reclaim does on every replication pass: by then every replica has had reclaim_age to learn
+   * of the deletion. Visits at most `maxRows` rows. Returns how many rows went.
+   */
+  reclaimRows(age: string, maxRows = 200_000): number {
+    const info = this.loadInfo()
+    if (!info) return 0
+    const start = dbKey(KEY_ROW, this.dbId)
+    const doomed: { key: Buffer; seq: number; value: Buffer; ident: Buffer }[] = []
+    const cursor = this.store.cursor({ gte: start, lt: prefixEnd(start) }, 1000)
+    try {
+      let seen = 0
+      for (let e = cursor.next(); e && seen < maxRows; e = cursor.next(), seen++) {
+        const ident = keySuffix(e[0])
+        const seq = this.reclaimableRowSeq(ident, e[1], age)
+        if (seq !== undefined) doomed.push({ key: e[0], seq, value: e[1], ident })
+      }
+    } finally {
+      cursor.close()
+    }
+    if (doomed.length === 0) return 0
+    const batch = this.store.batch()
+    for (const row of doomed) {
+      batch.del(row.key)
+      batch.del(seqKey(this.dbId, row.seq))
+      this.forgetRowStats(info, row.ident, row.value)
+    }
+    this.putInfo(batch, info)
+    this.store.write(batch)
+    return doomed.length
+  }
+
+  /** The row's sequence number when it is a deletion older than `age`; undefined otherwise. */
+  protected abstract reclaimableRowSeq(ident: Buffer, value: Buffer, age: string): number | undefined
+
+  /** Takes a removed row's share out of the stats in `info` (normally none: a deletion row counts nothing). */
+  protected abstract forgetRowStats(info: I, ident: Buffer, value: Buffer): void
+
   /** Decodes one stored row, adds it to `totals` and returns its sequence number (throws when unreadable). */
   protected abstract auditRow(ident: Buffer, value: Buffer, totals: Record<string, number>): number
 

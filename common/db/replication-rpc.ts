@@ -13,7 +13,8 @@
 //   /<dev>/<part>/<hash>    destroy       {maxRow} → removes the database (204), unless rows
 //                           arrived since the caller read maxRow (409)
 //   /<dev>/<part>/<hash>    reclaim       {age} → removes the database when it was deleted before
-//                           `age` (a timestamp: now - reclaim_age) and is empty; {reclaimed}
+//                           `age` (a timestamp: now - reclaim_age) and is empty, else removes its
+//                           deletion rows older than `age`; {reclaimed, rowsReclaimed}
 //   /<dev>/<part>/<hash>    audit         {maxRows, quarantine} → {problem?, quarantined?}: checks the
 //                           database (BrokerBase.audit); a broken one is quarantined when asked
 //   /<dev>/<part>/<hash>    reported      {putTimestamp, deleteTimestamp, objectCount, bytesUsed} →
@@ -148,7 +149,9 @@ export async function handleDbReplicate(sr: StorageRequest, access: ReplicaAcces
     case 'reclaim': {
       if (typeof body.age !== 'string') throw new HttpError(400, { body: 'Invalid age' })
       const reclaimed = broker.isReclaimable(body.age) && broker.destroy(info.maxRow)
-      return reply(sr, 200, { reclaimed })
+      // A database that stays loses its deletion rows older than the same age.
+      const rowsReclaimed = reclaimed ? 0 : broker.reclaimRows(body.age)
+      return reply(sr, 200, { reclaimed, rowsReclaimed })
     }
     case 'reported': {
       const { putTimestamp, deleteTimestamp, objectCount, bytesUsed } = body
