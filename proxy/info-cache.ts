@@ -9,6 +9,8 @@ export interface AccountInfo {
   readonly objectCount: number
   readonly bytes: number
   readonly meta: Readonly<Record<string, string>>
+  /** X-Account-Sysmeta-* values keyed after the prefix (Swift's account_info['sysmeta']). */
+  readonly sysmeta: Readonly<Record<string, string>>
 }
 
 export interface ContainerInfo {

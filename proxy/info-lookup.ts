@@ -43,6 +43,7 @@ export function accountInfoFrom(status: number, headers: IncomingHttpHeaders): A
     objectCount: int(header(headers, 'x-account-object-count')),
     bytes: int(header(headers, 'x-account-bytes-used')),
     meta: prefixed(headers, 'x-account-meta-'),
+    sysmeta: prefixed(headers, 'x-account-sysmeta-'),
   }
 }
 

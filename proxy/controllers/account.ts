@@ -14,6 +14,7 @@ import type { ProxyApp } from '../proxy-app.ts'
 import { sendResult } from '../respond.ts'
 import { transferHeaders } from './request-headers.ts'
 import { getListingContentType } from '../../common/listing-format.ts'
+import { ACCOUNT_ACL_HEADER, ACCOUNT_ACL_SYSMETA, accountAclHeaderValue } from '../middleware/account-acl.ts'
 
 export function accountMethods(app: ProxyApp): string[] {
   return app.config.allowAccountManagement ? ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'] : ['GET', 'HEAD', 'OPTIONS', 'POST']
@@ -55,7 +56,9 @@ export async function handleAccount(app: ProxyApp, ctx: ProxyContext, account: s
       if (String(r.headers['x-account-status'] ?? '').toLowerCase() === 'deleted') r = { ...r, status: 410 }
       else if (app.config.accountAutocreate) r = emptyListing(ctx, account)
     }
-    sendResult(ctx, r)
+    // Swift's add_acls_from_sys_metadata: the owner sees the stored account ACL.
+    const acl = ctx.state.swiftOwner === false ? undefined : accountAclHeaderValue(r.headers[ACCOUNT_ACL_SYSMETA] as string | undefined)
+    sendResult(ctx, acl ? { ...r, headers: { ...r.headers, [ACCOUNT_ACL_HEADER]: acl } } : r)
     return
   }
   const metaError = checkMetadata(ctx.req.headers, 'account', app.config.constraints)

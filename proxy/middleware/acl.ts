@@ -25,7 +25,7 @@ export interface ParsedAcl {
 const REFERRER_DESIGNATORS = new Set(['.r', '.ref', '.referer', '.referrer'])
 
 /** Python's repr() of a str, as Swift's error messages quote the offending item. */
-function pyRepr(s: string): string {
+export function pyRepr(s: string): string {
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'"
   const escaped = s.replace(/\\/g, '\\\\').replace(quote === "'" ? /'/g : /"/g, `\\${quote}`)
   return `${quote}${escaped}${quote}`
@@ -154,4 +154,37 @@ export function cleanContainerAclHeaders(headers: Readonly<Record<string, string
     }
   }
   return cleaned
+}
+
+// Version-2 ACLs (Swift's parse_acl(version=2) / format_acl(version=2)): a JSON object in a
+// header, used by X-Account-Access-Control.
+
+/** The JSON object of a v2 ACL; {} for an empty string; undefined when absent, not JSON or not an object. */
+export function parseAclV2(data: string | undefined): Record<string, unknown> | undefined {
+  if (data === undefined) return undefined
+  if (data === '') return {}
+  try {
+    const value: unknown = JSON.parse(data)
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys)
+  if (value === null || typeof value !== 'object') return value
+  const out: Record<string, unknown> = {}
+  for (const k of Object.keys(value).sort()) out[k] = sortedKeys((value as Record<string, unknown>)[k])
+  return out
+}
+
+/** Python's json.dumps(value, ensure_ascii=True, separators=(',', ':'), sort_keys=True). */
+export function pythonJsonDumps(value: unknown): string {
+  return JSON.stringify(sortedKeys(value)).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/** A v2 ACL header value: compact, ASCII-only, keys sorted (Swift's format_acl_v2). */
+export function formatAclV2(acl: Record<string, unknown>): string {
+  return pythonJsonDumps(acl)
 }

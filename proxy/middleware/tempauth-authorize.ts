@@ -3,6 +3,7 @@
 // that every rule can be tested without a proxy.
 import { HttpError } from '../../common/http/errors.ts'
 import type { AuthorizeTarget } from '../context.ts'
+import type { AccountAcls } from './account-acl.ts'
 import { parseAcl, referrerAllowed } from './acl.ts'
 import { accountPrefix } from './tempauth-config.ts'
 import type { AccountRules } from './tempauth-config.ts'
@@ -35,9 +36,9 @@ function isDotAccount(rules: AuthorizeRules, account: string): boolean {
 
 /**
  * `groups` is the caller's group list (account, account:user, groups...), empty for an
- * anonymous request.
+ * anonymous request. `accountAcls` are the target account's X-Account-Access-Control grants.
  */
-export function decide(rules: AuthorizeRules, groups: readonly string[], target: AuthorizeTarget): AuthorizeDecision {
+export function decide(rules: AuthorizeRules, groups: readonly string[], target: AuthorizeTarget, accountAcls?: AccountAcls): AuthorizeDecision {
   const { account, method } = target
   const prefix = accountPrefix(rules, account)
   if (prefix === undefined) return { allow: false, reason: 'account outside the reseller prefixes' }
@@ -57,6 +58,13 @@ export function decide(rules: AuthorizeRules, groups: readonly string[], target:
     return { allow: true, owner: false, reason: 'referrer ACL' }
   }
   for (const g of groups) if (acl.groups.includes(g)) return { allow: true, owner: false, reason: `ACL group ${g}` }
+  if (accountAcls) {
+    const granted = (list: readonly string[]) => groups.some((g) => list.includes(g))
+    if (granted(accountAcls.admin)) return { allow: true, owner: true, reason: 'account ACL admin' }
+    // read-write: anything below the account, only reads of the account itself.
+    if (granted(accountAcls.readWrite) && (target.container || method === 'GET' || method === 'HEAD')) return { allow: true, owner: false, reason: 'account ACL read-write' }
+    if (granted(accountAcls.readOnly) && (method === 'GET' || method === 'HEAD')) return { allow: true, owner: false, reason: 'account ACL read-only' }
+  }
   return { allow: false, reason: 'no rule grants access' }
 }
 

@@ -9,6 +9,8 @@ import { HttpError } from '../../common/http/errors.ts'
 import type { Authorize, AuthorizeTarget, Identity, MiddlewareDeps, MiddlewareFactory, ProxyContext, ProxyMiddleware } from '../context.ts'
 import { SignedTokenCodec } from './auth-token.ts'
 import type { TokenResolver } from './auth-token.ts'
+import type { AccountAcls } from './account-acl.ts'
+import { accountAclsFromSysmeta, takeAccountAclHeader } from './account-acl.ts'
 import { decide, deniedResponse } from './tempauth-authorize.ts'
 import { accountIdOf, accountPrefix, parseTempAuthConfig, userGroups } from './tempauth-config.ts'
 import type { TempAuthConfig, TempAuthUser } from './tempauth-config.ts'
@@ -60,10 +62,13 @@ export class TempAuth implements TokenResolver {
     return identityOf(this.config, user)
   }
 
-  /** The authorize callback for one request; `onOwner` records Swift's swift_owner. */
-  authorizer(identity: Identity | undefined, onOwner: () => void): Authorize {
+  /**
+   * The authorize callback for one request; `onOwner` records Swift's swift_owner;
+   * `accountAcls` gives the X-Account-Access-Control grants of the accounts it may be asked about.
+   */
+  authorizer(identity: Identity | undefined, onOwner: () => void, accountAcls?: (account: string) => AccountAcls | undefined): Authorize {
     return (target: AuthorizeTarget) => {
-      const decision = decide(this.config, identity?.groups ?? [], target)
+      const decision = decide(this.config, identity?.groups ?? [], target, accountAcls?.(target.account))
       if (decision.allow) {
         if (decision.owner) onOwner()
         return undefined
@@ -150,14 +155,48 @@ function handleAuthRequest(ta: TempAuth, ctx: ProxyContext): void {
   ctx.state.log.info('token issued', { user: accountUser, account: accountIdOf(known) })
 }
 
+/** Accounts a request may be authorized against: its own, and a copy's other account. */
+function accountsOf(ctx: ProxyContext): string[] {
+  const out: string[] = []
+  const own = accountOfPath(ctx.path)
+  if (own !== undefined) out.push(own)
+  for (const name of ['x-copy-from-account', 'destination-account']) {
+    const v = header(ctx, name)
+    if (v === undefined) continue
+    try {
+      out.push(decodeURIComponent(v))
+    } catch {
+      // A bad name is refused later (412); there are no grants to look up.
+    }
+  }
+  return out
+}
+
+/**
+ * The X-Account-Access-Control grants of the accounts the caller does not own (the
+ * authorize callback is synchronous, so they are looked up before the request goes on).
+ */
+async function grantsFor(ta: TempAuth, ctx: ProxyContext, identity: Identity, getAccountInfo: MiddlewareDeps['getAccountInfo']): Promise<Map<string, AccountAcls>> {
+  const grants = new Map<string, AccountAcls>()
+  if (!getAccountInfo || identity.groups.includes('.reseller_admin')) return grants
+  for (const account of accountsOf(ctx)) {
+    if (grants.has(account) || identity.groups.includes(account) || accountPrefix(ta.config, account) === undefined) continue
+    const acls = accountAclsFromSysmeta((await getAccountInfo(ctx, account)).sysmeta)
+    if (acls) grants.set(account, acls)
+  }
+  return grants
+}
+
 /** The middleware around a TempAuth instance (exported for tests that control the clock). */
-export function tempauthMiddleware(ta: TempAuth): ProxyMiddleware {
+export function tempauthMiddleware(ta: TempAuth, getAccountInfo?: MiddlewareDeps['getAccountInfo']): ProxyMiddleware {
   const config = ta.config
   return async (ctx, next) => {
     if (ctx.path.startsWith(config.authPrefix)) {
       handleAuthRequest(ta, ctx)
       return
     }
+    // As Swift's authorize, before any decision: an account ACL sent to one of our accounts must be valid.
+    if (ta.isDefinitive(ctx.path)) takeAccountAclHeader(ctx)
     const token = header(ctx, 'x-auth-token') ?? header(ctx, 'x-storage-token')
     const serviceToken = header(ctx, 'x-service-token')
     const markOwner = () => {
@@ -172,7 +211,8 @@ export function tempauthMiddleware(ta: TempAuth): ProxyMiddleware {
       const service = serviceToken !== undefined ? ta.resolve(serviceToken) : undefined
       const merged: Identity = service ? { ...identity, groups: [...identity.groups, ...service.groups] } : identity
       ctx.state.identity = merged
-      ctx.state.authorize = ta.authorizer(merged, markOwner)
+      const grants = await grantsFor(ta, ctx, merged, getAccountInfo)
+      ctx.state.authorize = ta.authorizer(merged, markOwner, (account) => grants.get(account))
       if (merged.groups.includes('.reseller_admin')) ctx.state.resellerRequest = true
     } else if (ta.isDefinitive(ctx.path) || config.resellerPrefix === '') {
       ctx.state.authorize ??= ta.authorizer(undefined, markOwner)
@@ -224,6 +264,7 @@ export const tempauthFactory: MiddlewareFactory = {
   create: (conf, deps) => {
     const ta = createTempAuth(conf, { logger: deps.logger })
     PIPELINE_TEMPAUTH.set(deps, ta)
-    return tempauthMiddleware(ta)
+    deps.registerInfo?.('tempauth', { account_acls: true })
+    return tempauthMiddleware(ta, deps.getAccountInfo)
   },
 }
