@@ -10,6 +10,7 @@ import { createAccountServer } from '../../../account/server.ts'
 import { createContainerServer } from '../../../container/server.ts'
 import { Ring } from '../../../ring/ring.ts'
 import { hashPath } from '../../../common/hash-path.ts'
+import { Timestamp } from '../../../common/timestamp.ts'
 import type { RingDevice } from '../../../ring/types.ts'
 import { parseDaemonConfig } from '../../../replicator/config.ts'
 import { DbReplicator } from '../../../replicator/db-replicator.ts'
@@ -99,9 +100,22 @@ t.test('a deleted row replicates as a tombstone', async (t) => {
   await putRows(a, 0, name, ['x', 'y'])
   await c.replicatorOn(a).runOnce()
   t.same(await listing(b, 0, name), ['x', 'y'])
-  t.equal((await a.request('DELETE', backendPath('sda', '0', 'a', name, 'x'), { 'X-Timestamp': nextTs() })).status, 204)
-  await c.replicatorOn(a).runOnce()
+  // A deletion of now (the test's other timestamps are in 2023, older than reclaim_age).
+  t.equal((await a.request('DELETE', backendPath('sda', '0', 'a', name, 'x'), { 'X-Timestamp': Timestamp.now().internal })).status, 204)
+  const stats = await c.replicatorOn(a).runOnce()
+  t.equal(stats.rowsReclaimed, 0, 'a recent tombstone is kept')
   t.same(await listing(b, 0, name), ['y'])
+})
+
+t.test('a deletion row older than reclaim_age is reclaimed by the pass', async (t) => {
+  const [a] = c.nodes
+  const name = containerIn(0, 'oldrow')
+  await putContainer(a, 0, name)
+  await putRows(a, 0, name, ['x', 'y'])
+  t.equal((await a.request('DELETE', backendPath('sda', '0', 'a', name, 'x'), { 'X-Timestamp': nextTs() })).status, 204)
+  const stats = await c.replicatorOn(a).runOnce()
+  t.ok((stats.rowsReclaimed ?? 0) >= 1, `${stats.rowsReclaimed} rows reclaimed`)
+  t.same(await listing(a, 0, name), ['y'])
 })
 
 t.test('a handoff database goes to both primaries and is then removed', async (t) => {
