@@ -12,6 +12,8 @@ import type { ProxyContext, ProxyMiddleware, ProxyState } from './context.ts'
 
 export type Downstream = (ctx: ProxyContext) => Promise<void>
 
+const CLIENT_SOCKET = Symbol('tern.subrequest.clientSocket')
+
 /** The middleware after `self` in the app's stack, composed (Koa's `next` runs once per request). */
 export function downstreamOf(ctx: ProxyContext, self: ProxyMiddleware): Downstream {
   const stack = (ctx.app as unknown as { middleware: ProxyMiddleware[] }).middleware
@@ -91,6 +93,9 @@ export async function subrequest(ctx: ProxyContext, downstream: Downstream, r: S
   } else body = r.body
   const rawHeaders: string[] = []
   for (const [k, v] of Object.entries(headers)) rawHeaders.push(k, String(v))
+  // A subrequest's body may be a backend answer whose socket Node clears once it is read:
+  // nested subrequests keep the client's socket (Koa reads it for ctx.href and ctx.ip).
+  const socket = (ctx.req as unknown as Record<symbol, unknown>)[CLIENT_SOCKET] ?? ctx.req.socket
   const req = Object.assign(body, {
     method: r.method,
     url,
@@ -99,8 +104,9 @@ export async function subrequest(ctx: ProxyContext, downstream: Downstream, r: S
     httpVersion: '1.1',
     httpVersionMajor: 1,
     httpVersionMinor: 1,
-    socket: ctx.req.socket,
-    connection: ctx.req.socket,
+    socket,
+    connection: socket,
+    [CLIENT_SOCKET]: socket,
   }) as unknown as IncomingMessage
   const res = new http.ServerResponse(req)
   const sub = ctx.app.createContext(req, res) as ProxyContext

@@ -105,8 +105,8 @@ export async function editAnswer(ctx: ProxyContext, next: () => Promise<void>, e
   await edit({
     status: ctx.status,
     get: (name) => {
-      const v = ctx.response.get(name)
-      return v === '' ? undefined : String(v)
+      const v = ctx.response.get(name) as unknown
+      return v === '' || v === undefined || v === null ? undefined : String(v)
     },
     set: (name, value) => ctx.set(name, value),
   })

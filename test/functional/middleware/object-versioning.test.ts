@@ -79,4 +79,140 @@ t.test('object versioning', async (t) => {
       ],
     )
   })
+
+  await t.test('deletes write markers; ?versions lists them as Swift does', async (t) => {
+    t.equal((await c.request('PUT', `${A}/v`, { headers: { ...h, 'X-Versions-Enabled': 'true' } })).status, 201)
+    const ids: Record<string, string> = {}
+    for (const [name, body, type] of [['o1', 'version1', 'text/j11'], ['o1', 'version2', 'text/j12'], ['o1', 'version3', 'text/j13'], ['o2', 'version1', 'text/j20']] as const) {
+      const put = await c.request('PUT', `${A}/v/${name}`, { headers: { ...h, 'Content-Type': type, ETag: md5(body) }, body })
+      t.equal(put.status, 201)
+      ids[`${name}:${body}`] = put.headers['x-object-version-id'] as string
+    }
+    const badEtag = await c.request('PUT', `${A}/v/o1`, { headers: { ...h, ETag: 'a'.repeat(32) }, body: 'version4' })
+    t.equal(badEtag.status, 422, 'a bad ETag is refused and creates no version')
+    const del = await c.request('DELETE', `${A}/v/o1`, { headers: h })
+    t.equal(del.status, 204)
+    ids['o1:marker'] = del.headers['x-object-version-id'] as string
+    t.notOk(Object.keys(del.headers).some((k) => k.startsWith('x-backend-')))
+    t.equal((await c.request('GET', `${A}/v/o1`, { headers: h })).status, 404)
+    const never = await c.request('DELETE', `${A}/v/o0`, { headers: h })
+    t.equal(never.status, 404, 'deleting what never existed still leaves a marker')
+    ids['o0:marker'] = never.headers['x-object-version-id'] as string
+    const rows = await list(`${A}/v?versions`)
+    for (const r of rows) t.match(r.last_modified, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/)
+    t.same(
+      rows.map((r) => ({ name: r.name, bytes: r.bytes, content_type: r.content_type, hash: r.hash, is_latest: r.is_latest, version_id: r.version_id })),
+      [
+        { name: 'o0', bytes: 0, content_type: MARKER, hash: md5(''), is_latest: true, version_id: ids['o0:marker'] },
+        { name: 'o1', bytes: 0, content_type: MARKER, hash: md5(''), is_latest: true, version_id: ids['o1:marker'] },
+        { name: 'o1', bytes: 8, content_type: 'text/j13', hash: md5('version3'), is_latest: false, version_id: ids['o1:version3'] },
+        { name: 'o1', bytes: 8, content_type: 'text/j12', hash: md5('version2'), is_latest: false, version_id: ids['o1:version2'] },
+        { name: 'o1', bytes: 8, content_type: 'text/j11', hash: md5('version1'), is_latest: false, version_id: ids['o1:version1'] },
+        { name: 'o2', bytes: 8, content_type: 'text/j20', hash: md5('version1'), is_latest: true, version_id: ids['o2:version1'] },
+      ],
+    )
+    const reversed = await list(`${A}/v?versions&reverse=on`)
+    t.same(reversed.map((r) => r.version_id), rows.map((r) => r.version_id).reverse())
+    const page = await list(`${A}/v?versions&limit=2&marker=o0`)
+    t.same(page.map((r) => r.version_id), [ids['o1:marker'], ids['o1:version3']], 'marker skips all versions of that name')
+    const after = await list(`${A}/v?versions&marker=o1&version_marker=${ids['o1:version3']}`)
+    t.same(after.map((r) => r.version_id), [ids['o1:version2'], ids['o1:version1'], ids['o2:version1']])
+    const prefixed = await list(`${A}/v?versions&prefix=o2`)
+    t.same(prefixed.map((r) => r.name), ['o2'])
+    const marker = await c.request('GET', `${A}/v/o1?version-id=${ids['o1:marker']}`, { headers: h })
+    t.equal(marker.status, 404)
+    t.equal(marker.headers['content-type'], MARKER)
+    t.equal(marker.headers['x-object-version-id'], ids['o1:marker'])
+    t.equal((await c.request('GET', `${A}/v?versions&format=xml`, { headers: h })).status, 406)
+    t.equal((await c.request('GET', `${A}/v?versions`, { headers: { ...h, Accept: 'text/plain' } })).status, 406)
+    t.equal((await c.request('GET', `${A}/v?versions&delimiter=1`, { headers: h })).status, 400)
+    t.equal((await c.request('GET', `${A}/v?versions&version_marker=${ids['o1:version3']}`, { headers: h })).status, 400)
+
+    // PUT ?version-id makes an old version current again (with a zero-byte body).
+    const relink = await c.request('PUT', `${A}/v/o1?version-id=${ids['o1:version2']}`, { headers: { ...h, 'Content-Length': '0' } })
+    t.equal(relink.status, 201)
+    t.equal(relink.headers['x-object-version-id'], ids['o1:version2'])
+    t.equal((await c.request('GET', `${A}/v/o1`, { headers: h })).body.toString(), 'version2')
+    t.equal((await c.request('PUT', `${A}/v/o1?version-id=${ids['o1:version2']}`, { headers: h, body: 'x' })).status, 400)
+    const missing = await c.request('PUT', `${A}/v/o1?version-id=1234567890.12345`, { headers: { ...h, 'Content-Length': '0' } })
+    t.equal(missing.status, 404)
+    t.equal(missing.body.toString(), 'The specified version does not exist')
+    // DELETE ?version-id of the current version removes the link too.
+    const delCurrent = await c.request('DELETE', `${A}/v/o1?version-id=${ids['o1:version2']}`, { headers: h })
+    t.equal(delCurrent.status, 204)
+    t.equal(delCurrent.headers['x-object-version-id'], ids['o1:version2'])
+    t.equal(delCurrent.headers['x-object-current-version-id'], 'null')
+    t.equal((await c.request('GET', `${A}/v/o1`, { headers: h })).status, 404)
+    const delOld = await c.request('DELETE', `${A}/v/o1?version-id=${ids['o1:version1']}`, { headers: h })
+    t.equal(delOld.status, 204)
+    t.same((await list(`${A}/v?versions&prefix=o1`)).map((r) => r.version_id), [ids['o1:marker'], ids['o1:version3']])
+    // Restore with a server-side copy of a version.
+    const copy = await c.request('COPY', `${A}/v/o1?version-id=${ids['o1:version3']}`, { headers: { ...h, Destination: 'v/o1' } })
+    t.equal(copy.status, 201)
+    t.equal((await c.request('GET', `${A}/v/o1`, { headers: h })).body.toString(), 'version3')
+    t.equal((await list(`${A}/v?versions&prefix=o1`)).length, 3, 'the copy is a new version')
+  })
+
+  await t.test('POST reaches the current version; POST ?version-id is refused', async (t) => {
+    const post = await c.request('POST', `${A}/v/o2`, { headers: { ...h, 'X-Object-Meta-Color': 'blue' } })
+    t.equal(post.status, 202)
+    t.equal((await c.request('HEAD', `${A}/v/o2`, { headers: h })).headers['x-object-meta-color'], 'blue')
+    const bad = await c.request('POST', `${A}/v/o2?version-id=null`, { headers: h })
+    t.equal(bad.status, 400)
+    t.equal(bad.body.toString(), 'POST to a specific version is not allowed')
+  })
+
+  await t.test('bad version ids and unversioned containers answer 400 and change nothing', async (t) => {
+    t.equal((await c.request('PUT', `${A}/plain`, { headers: h })).status, 201)
+    t.equal((await c.request('PUT', `${A}/plain/x`, { headers: h, body: 'x' })).status, 201)
+    const notVersioned = await c.request('GET', `${A}/plain/x?version-id=1234567890.12345`, { headers: h })
+    t.equal(notVersioned.status, 400)
+    t.equal(notVersioned.body.toString(), 'version-aware operations require that the container is versioned')
+    t.equal((await c.request('GET', `${A}/plain/x?version-id=null`, { headers: h })).headers['x-object-version-id'], 'null')
+    for (const method of ['GET', 'HEAD', 'DELETE', 'PUT']) {
+      const r = await c.request(method, `${A}/v/o2?version-id=junk`, { headers: { ...h, 'Content-Length': '0' } })
+      t.equal(r.status, 400, `${method} with a bad version id`)
+    }
+    t.equal((await c.request('GET', `${A}/v/o2`, { headers: h })).status, 200)
+    t.equal((await list(`${A}/v?versions&prefix=o2`)).length, 1)
+    const raw = await c.request('GET', `${A}/%00versions%00v?format=json`, { headers: h })
+    t.equal(raw.status, 412, 'clients cannot name the reserved namespace')
+    t.equal(raw.body.toString(), 'Invalid UTF8 or contains NULL')
+    const sneaky = await c.request('GET', `${A}/%00versions%00v?format=json`, { headers: { ...h, 'X-Backend-Allow-Reserved-Names': 'true' } })
+    t.equal(sneaky.status, 412, 'not even with the backend header')
+  })
+
+  await t.test('container HEAD counts versions; DELETE waits for them; account listing hides them', async (t) => {
+    const head = await c.request('HEAD', `${A}/v`, { headers: h })
+    const versions = await list(`${A}/v?versions`)
+    const total = versions.reduce((n, r) => n + Number(r.bytes), 0)
+    t.equal(head.headers['x-container-bytes-used'], String(total), 'bytes of every version')
+    const account = await list(`${A}?format=json`)
+    t.notOk(account.some((r) => String(r.name).includes('\0')), 'no reserved container listed')
+    t.ok(account.some((r) => r.name === 'v'))
+    const plainList = await c.request('GET', A, { headers: h })
+    t.notOk(plainList.body.toString().includes('versions'))
+    const refused = await c.request('DELETE', `${A}/v`, { headers: h })
+    t.equal(refused.status, 409)
+    t.equal(refused.body.toString(), 'Delete all versions before deleting container.')
+    t.equal((await c.request('POST', `${A}/v`, { headers: { ...h, 'X-Versions-Enabled': 'false' } })).status, 204)
+    t.equal((await c.request('HEAD', `${A}/v`, { headers: h })).headers['x-versions-enabled'], 'False')
+    // With versioning suspended, writes replace the current object as in any container.
+    t.equal((await c.request('PUT', `${A}/v/o3`, { headers: h, body: 'plain' })).status, 201)
+    for (const r of await list(`${A}/v?versions`)) {
+      const del = await c.request('DELETE', `${A}/v/${String(r.name)}?version-id=${String(r.version_id)}`, { headers: h })
+      t.ok(del.status === 204 || del.status === 404, `delete ${String(r.name)} ${String(r.version_id)}`)
+    }
+    t.same(await list(`${A}/v?versions`), [])
+    t.equal((await c.request('DELETE', `${A}/v`, { headers: h })).status, 204)
+    t.notOk((await list(`${A}?format=json`)).some((r) => r.name === 'v'), 'the versions container went with it')
+  })
+
+  await t.test('legacy and new modes exclude each other', async (t) => {
+    t.equal((await c.request('PUT', `${A}/old`, { headers: { ...h, 'X-Versions-Location': 'old-archive' } })).status, 201)
+    const both = await c.request('POST', `${A}/old`, { headers: { ...h, 'X-Versions-Enabled': 'true' } })
+    t.equal(both.status, 400)
+    t.equal(both.body.toString(), 'Cannot enable object versioning on a container that is already using the legacy versioned writes feature.')
+  })
 })
+
