@@ -20,7 +20,9 @@ import type { BodyCheck } from './aws-chunked.ts'
 import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets, listObjects } from './bucket.ts'
 import { copyObject } from './copy.ts'
 import { AccessDenied, InternalError, InvalidArgument, MethodNotAllowed, NoSuchBucket, MissingContentLength, NotImplemented, S3Error, XAmzContentSHA256Mismatch, renderS3Error } from './errors.ts'
+import { ChecksumCheck, requestedChecksum } from './checksums.ts'
 import { deleteObjects } from './multi-delete.ts'
+import { getObjectAttributes } from './object-attributes.ts'
 import { formBoundary, readPostForm } from './post-form.ts'
 import type { PostForm } from './post-form.ts'
 import { FormFileCheck, formAsHeaders, postKey, postObject } from './post-object.ts'
@@ -110,6 +112,18 @@ function requestBody(ctx: ProxyContext, auth: S3Authenticated | undefined): { bo
   return { body: ctx.req, check: undefined, length }
 }
 
+/** Adds the check of an x-amz-checksum-* header (PUT bodies: objects and parts). */
+function withChecksum(ctx: ProxyContext, body: ReturnType<typeof requestBody>): ReturnType<typeof requestBody> {
+  const wanted = requestedChecksum(ctx.req.headers)
+  if (!wanted || (ctx.method !== 'PUT' && ctx.method !== 'POST')) return body
+  const check = new ChecksumCheck(wanted)
+  const inner = body.check
+  check.on('error', () => body.body.unpipe(check))
+  body.body.on('error', (err) => check.destroy(err))
+  body.body.pipe(check)
+  return { body: check, length: body.length, check: { get failure() { return inner?.failure ?? check.failure } } }
+}
+
 type Handler = (req: S3Request) => Promise<void>
 
 const notImplemented: Handler = () => Promise.reject(new NotImplemented())
@@ -121,7 +135,7 @@ const getVersioning: Handler = async (req) => {
 }
 
 /** Sub-resources not implemented yet: an honest NotImplemented rather than a wrong answer. */
-const UNSUPPORTED = ['lifecycle', 'policy', 'website', 'logging', 'notification', 'versions', 'object-lock', 'encryption', 'replication', 'ownershipControls', 'publicAccessBlock', 'accelerate', 'requestPayment', 'retention', 'legal-hold', 'attributes', 'torrent', 'restore', 'select', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'policyStatus']
+const UNSUPPORTED = ['lifecycle', 'policy', 'website', 'logging', 'notification', 'versions', 'object-lock', 'encryption', 'replication', 'ownershipControls', 'publicAccessBlock', 'accelerate', 'requestPayment', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'policyStatus']
 
 type Routed = [Handler, Need]
 
@@ -155,6 +169,7 @@ function route(req: S3Request): Routed {
   }
   checkKey(key)
   if (req.form && method === 'POST') return [postObject, bucketNeed('WRITE')]
+  if (query.has('attributes') && method === 'GET') return [getObjectAttributes, objectNeed('READ')]
   if (query.has('acl')) return method === 'GET' ? [getAcl, objectNeed('READ_ACP')] : method === 'PUT' ? [putAcl, objectNeed('WRITE_ACP')] : [notImplemented, OWNER_ONLY]
   if (query.has('tagging')) return byMethod(method, { GET: getTagging, PUT: putTagging, DELETE: deleteTagging }, OWNER_ONLY)
   if (query.has('uploads') && method === 'POST') return [createMultipartUpload, bucketNeed('WRITE')]
@@ -269,7 +284,7 @@ export function s3apiMiddleware(config: S3Config, deps: MiddlewareDeps, options:
           return state
         })
       } else swift = system(ownerAccount)
-      const body = post ? { body: post.check, check: post.check, length: null } : requestBody(ctx, auth)
+      const body = withChecksum(ctx, post ? { body: post.check, check: post.check, length: null } : requestBody(ctx, auth))
       const query = new Map(queryPairs(rawQuery))
       const owner = (foreign ? bucketOwner : requesterOwner) ?? { id: '', name: '' }
       const req: S3Request = {

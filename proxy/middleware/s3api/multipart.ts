@@ -2,16 +2,18 @@
 // UploadPartCopy, Complete, Abort, ListParts, ListMultipartUploads, over the storage layout
 // of multipart-store.ts.
 import { createHash, randomBytes } from 'node:crypto'
-import { EntityTooSmall, InvalidArgument, InvalidPart, InvalidPartOrder, MalformedXML, NoSuchBucket, NoSuchUpload, PreconditionFailed } from './errors.ts'
+import { EntityTooSmall, InvalidArgument, InvalidRequest, InvalidPart, InvalidPartOrder, MalformedXML, NoSuchBucket, NoSuchUpload, PreconditionFailed } from './errors.ts'
 import type { S3Request } from './s3-request.ts'
 import { quoteEtag, s3ListingTime, s3TimeOfHttpDate, sendEmpty, sendXml, swiftError, unquoteEtag } from './s3-request.ts'
 import { readXmlBody } from './s3-request.ts'
 import { objectWriteHeaders, s3Etag } from './object-headers.ts'
-import { throwBodyFailure } from './object.ts'
+import { checksumWriteHeaders, throwBodyFailure } from './object.ts'
 import { copySourceRange, openCopySource, resolveCopySource } from './copy.ts'
 import type { SegmentEntry } from './multipart-store.ts'
 import { ETAG_SYSMETA, UPLOAD_ID_SYSMETA, deleteSegments, isMultipartObject, listSegments, partName, readManifest, segmentsContainer, uploadMarkerName } from './multipart-store.ts'
 import { listOf, textOf } from './xml.ts'
+import type { ChecksumAlgorithm } from './checksums.ts'
+import { CHECKSUM_ALGORITHMS, CHECKSUM_TYPE_SYSMETA, UPLOAD_CHECKSUM_SYSMETA, awsName, checksumSysmeta, compositeChecksum } from './checksums.ts'
 
 const UPLOAD_ID = /^[A-Za-z0-9_-]{32}$/
 
@@ -34,6 +36,12 @@ export async function createMultipartUpload(req: S3Request): Promise<void> {
   const bucket = req.bucket as string
   const headers = objectWriteHeaders(req)
   delete headers.etag
+  const algorithm = req.ctx.get('x-amz-checksum-algorithm')
+  if (algorithm) {
+    if (!(CHECKSUM_ALGORITHMS as readonly string[]).includes(algorithm.toLowerCase())) throw new InvalidRequest('Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, SHA1, SHA256]')
+    headers[UPLOAD_CHECKSUM_SYSMETA] = algorithm.toLowerCase()
+    req.ctx.set('x-amz-checksum-algorithm', algorithm.toUpperCase())
+  }
   const head = await req.swift.request({ method: 'HEAD', container: bucket })
   head.discard()
   if (head.status === 404) throw new NoSuchBucket(undefined, { BucketName: bucket })
@@ -73,6 +81,7 @@ export async function uploadPart(req: S3Request): Promise<void> {
   else headers['transfer-encoding'] = 'chunked'
   const md5 = objectWriteHeaders(req).etag
   if (md5) headers.etag = md5
+  Object.assign(headers, checksumWriteHeaders(req))
   const res = await req.swift.request({ method: 'PUT', ...target, headers, body: req.body })
   throwBodyFailure(req)
   res.discard()
@@ -119,7 +128,9 @@ export async function completeMultipartUpload(req: S3Request): Promise<void> {
     md5s.push(Buffer.from(part.hash, 'hex'))
   }
   const etag = `${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${chosen.length}`
+  const checksum = await completedChecksum(req, marker, chosen, listed, uploadId)
   const headers: Record<string, string> = {
+    ...checksum.headers,
     accept: 'application/json',
     [ETAG_SYSMETA]: etag,
     [UPLOAD_ID_SYSMETA]: uploadId,
@@ -127,6 +138,7 @@ export async function completeMultipartUpload(req: S3Request): Promise<void> {
     'x-object-sysmeta-container-update-override-etag': `; s3_etag=${etag}`,
   }
   for (const [k, v] of Object.entries(marker)) {
+    if (k === UPLOAD_CHECKSUM_SYSMETA) continue
     if (k.startsWith('x-object-meta-') || k.startsWith('x-object-sysmeta-s3api-') || k.startsWith('x-object-transient-sysmeta-s3api-') || ['content-type', 'cache-control', 'expires', 'content-disposition', 'content-encoding', 'content-language'].includes(k)) headers[k] ??= v
   }
   // An overwritten multipart object's segments would leak: note them to delete after.
@@ -149,7 +161,39 @@ export async function completeMultipartUpload(req: S3Request): Promise<void> {
   const unused = [...uploaded.values()].map((p) => p.name).filter((n) => !kept.has(`/${segmentsContainer(bucket)}/${n}`))
   if (replaced) unused.push(...replaced.map((p) => p.name).filter((n) => !kept.has(n)))
   await deleteSegments(req.swift, bucket, [...unused, uploadMarkerName(key, uploadId)])
-  sendXml(req, 200, 'CompleteMultipartUploadResult', { Location: `/${bucket}/${key}`, Bucket: bucket, Key: key, ETag: quoteEtag(etag) })
+  sendXml(req, 200, 'CompleteMultipartUploadResult', { Location: `/${bucket}/${key}`, Bucket: bucket, Key: key, ETag: quoteEtag(etag), ...checksum.xml })
+}
+
+/**
+ * The completed object's COMPOSITE checksum when the upload named an algorithm: each part's
+ * stored checksum (a checksum the Complete request lists must equal it), combined.
+ */
+async function completedChecksum(req: S3Request, marker: Record<string, string>, chosen: readonly { path: string }[], listed: readonly unknown[], uploadId: string): Promise<{ headers: Record<string, string>; xml: Record<string, string> }> {
+  const algorithm = marker[UPLOAD_CHECKSUM_SYSMETA] as ChecksumAlgorithm | undefined
+  if (!algorithm || !(CHECKSUM_ALGORITHMS as readonly string[]).includes(algorithm)) return { headers: {}, xml: {} }
+  const values: string[] = new Array<string>(chosen.length)
+  const queue = chosen.map((c, i) => [c, i] as const)
+  const worker = async () => {
+    for (let item = queue.shift(); item; item = queue.shift()) {
+      const [c, i] = item
+      const slash = c.path.indexOf('/', 1)
+      const res = await req.swift.request({ method: 'HEAD', container: c.path.slice(1, slash), object: c.path.slice(slash + 1) })
+      res.discard()
+      values[i] = res.headers[checksumSysmeta(algorithm)] ?? ''
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(4, queue.length) }, worker))
+  for (const [i, item] of listed.entries()) {
+    const claimed = textOf(item, `Checksum${awsName(algorithm)}`)
+    const partNumber = textOf(item, 'PartNumber') ?? ''
+    if (!values[i]) throw new InvalidRequest(`The upload was created using a ${algorithm} checksum. The complete request must include the checksum for each part. It was missing for part ${partNumber} in the request.`)
+    if (claimed !== undefined && claimed !== values[i]) throw new InvalidPart(undefined, { UploadId: uploadId, PartNumber: partNumber })
+  }
+  const value = compositeChecksum(algorithm, values)
+  return {
+    headers: { [checksumSysmeta(algorithm)]: value, [CHECKSUM_TYPE_SYSMETA]: 'COMPOSITE' },
+    xml: { [`Checksum${awsName(algorithm)}`]: value, ChecksumType: 'COMPOSITE' },
+  }
 }
 
 export async function abortMultipartUpload(req: S3Request): Promise<void> {

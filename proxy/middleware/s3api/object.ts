@@ -7,6 +7,7 @@ import type { S3Request } from './s3-request.ts'
 import { sendEmpty, swiftError, unquoteEtag } from './s3-request.ts'
 import { applyObjectHeaders, objectSize, objectWriteHeaders, s3Etag } from './object-headers.ts'
 import { deleteSegments, isMultipartObject, readManifest } from './multipart-store.ts'
+import { CHECKSUM_TYPE_SYSMETA, checksumSysmeta, requestedChecksum, storedChecksum } from './checksums.ts'
 
 const noSuchKey = (req: S3Request) => () => new NoSuchKey(undefined, { Key: req.key ?? '' })
 
@@ -22,9 +23,17 @@ export function throwBodyFailure(req: S3Request): void {
   if (req.bodyCheck?.failure) throw req.bodyCheck.failure
 }
 
+/** The sysmeta keeping a write's verified x-amz-checksum-* (echoed on the answer, as AWS does). */
+export function checksumWriteHeaders(req: S3Request): Record<string, string> {
+  const checksum = requestedChecksum(req.ctx.req.headers)
+  if (!checksum) return {}
+  req.ctx.set(`x-amz-checksum-${checksum.algorithm}`, checksum.value)
+  return { [checksumSysmeta(checksum.algorithm)]: checksum.value, [CHECKSUM_TYPE_SYSMETA]: 'FULL_OBJECT' }
+}
+
 /** Writes the request's body as bucket/key; answers the stored object's ETag. */
 export async function storeObject(req: S3Request): Promise<string> {
-  const headers = objectWriteHeaders(req)
+  const headers = { ...objectWriteHeaders(req), ...checksumWriteHeaders(req) }
   if (req.contentLength !== null) headers['content-length'] = String(req.contentLength)
   else headers['transfer-encoding'] = 'chunked'
   const ifNoneMatch = req.ctx.get('If-None-Match')
@@ -148,6 +157,13 @@ export async function getObject(req: S3Request): Promise<void> {
     return notModified(req, res.headers)
   }
   const length = res.headers['content-length']
+  if (res.status === 200 && ctx.get('x-amz-checksum-mode').toUpperCase() === 'ENABLED') {
+    const checksum = storedChecksum(res.headers)
+    if (checksum) {
+      ctx.set(`x-amz-checksum-${checksum.algorithm}`, checksum.value)
+      ctx.set('x-amz-checksum-type', checksum.type)
+    }
+  }
   if (head) {
     res.discard()
     // Koa drops Content-Type and Content-Length when the body is set to null: set it first.
