@@ -4,13 +4,15 @@
 // the account's (X-Account-Meta-Temp-URL-Key[-2]) or container's keys, in SHA1, SHA256 or
 // SHA512 (hex, or "<algo>:<base64url>"), and has not expired. Anything else is 401 "Temp URL
 // invalid". GETs are answered with a Content-Disposition (attachment, or inline, with the
-// object's or the given filename) and Expires. Place it before the auth middleware.
+// object's or the given filename) and Expires. temp_url_ip_range limits a link to clients in
+// one network, signed as "ip=<range>\n" ahead of the rest. Place it before the auth middleware.
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { basename } from 'node:path'
 import { HttpError } from '../../common/http/errors.ts'
 import type { IniSection } from '../../common/config/ini.ts'
 import type { Authorize, MiddlewareDeps, MiddlewareFactory, ProxyContext, ProxyMiddleware } from '../context.ts'
 import { swiftPathOf } from '../request-path.ts'
+import { networkContains, parseIpAddress, parseIpNetwork, remoteAddress } from './ip-network.ts'
 
 const DIGESTS = ['sha1', 'sha256', 'sha512'] as const
 type Digest = (typeof DIGESTS)[number]
@@ -53,8 +55,17 @@ export function digestOfSignature(sig: string): { algorithm: string; hex: string
   return { algorithm, hex: sig.toLowerCase() }
 }
 
-export function tempUrlHmac(method: string, expires: number, path: string, key: string, digest: string): string {
-  return createHmac(digest, key).update(`${method}\n${expires}\n${path}`).digest('hex')
+/** Swift's get_hmac; with an IP range the body starts "ip=<range>\n". */
+export function tempUrlHmac(method: string, expires: number, path: string, key: string, digest: string, ipRange?: string): string {
+  const body = `${method}\n${expires}\n${path}`
+  return createHmac(digest, key).update(ipRange ? `ip=${ipRange}\n${body}` : body).digest('hex')
+}
+
+/** Whether the client may use a link limited to `range` (Swift: ip_address(REMOTE_ADDR) in ip_network(range)). */
+function clientInRange(ctx: ProxyContext, range: string): boolean {
+  const network = parseIpNetwork(range)
+  const client = parseIpAddress(remoteAddress(ctx.req.socket.remoteAddress) ?? '')
+  return network !== undefined && client !== undefined && networkContains(network, client)
 }
 
 /** temp_url_expires as seconds: an integer or ISO 8601 "YYYY-MM-DDThh:mm:ssZ"; 0 when unparsable or past. */
@@ -106,6 +117,8 @@ export function tempUrl(config: TempUrlConfig, deps: MiddlewareDeps): ProxyMiddl
     if (!digest || !(config.allowedDigests as string[]).includes(digest.algorithm)) throw invalid(ctx)
     const p = swiftPathOf(ctx)
     if (!config.methods.includes(ctx.method) || !p || p.version !== 'v1' || p.container === undefined || !p.object?.replace(/\//g, '')) throw invalid(ctx)
+    const ipRange = one('temp_url_ip_range')
+    if (ipRange && !clientInRange(ctx, ipRange)) throw invalid(ctx)
     const prefix = one('temp_url_prefix')
     if (prefix !== undefined && !p.object.startsWith(prefix)) throw invalid(ctx)
     const accountInfo = await deps.getAccountInfo?.(ctx, p.account)
@@ -121,7 +134,7 @@ export function tempUrl(config: TempUrlConfig, deps: MiddlewareDeps): ProxyMiddl
     let scope: 'account' | 'container' | undefined
     for (const method of methods) {
       for (const k of scoped) {
-        const want = Buffer.from(tempUrlHmac(method, expires, path, k.key, digest.algorithm), 'hex')
+        const want = Buffer.from(tempUrlHmac(method, expires, path, k.key, digest.algorithm, ipRange || undefined), 'hex')
         if (want.length === given.length && timingSafeEqual(want, given)) scope ??= k.scope
       }
     }
