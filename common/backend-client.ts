@@ -227,12 +227,25 @@ export class BackendClient {
     })
   }
 
-  /** Sends a request without a body; resolves with the response, its body left unread. */
-  send(node: BackendNode, method: string, path: string, headers: OutgoingHttpHeaders, timeoutMs = this.nodeTimeoutMs): Promise<IncomingMessage> {
+  /**
+   * Sends a request without a body; resolves with the response, its body left unread. A
+   * keep-alive socket the server closed meanwhile (it restarted) is retried once on a fresh
+   * one, so a restart is not counted against the node.
+   */
+  async send(node: BackendNode, method: string, path: string, headers: OutgoingHttpHeaders, timeoutMs = this.nodeTimeoutMs): Promise<IncomingMessage> {
+    try {
+      return await this.sendOnce(node, method, path, headers, timeoutMs)
+    } catch (err) {
+      if ((err as { retryable?: boolean }).retryable) return this.sendOnce(node, method, path, headers, timeoutMs)
+      throw err
+    }
+  }
+
+  private async sendOnce(node: BackendNode, method: string, path: string, headers: OutgoingHttpHeaders, timeoutMs: number): Promise<IncomingMessage> {
     const req = this.start(node, method, path, headers)
     const responded = this.waitResponse(node, req, timeoutMs)
     req.end()
-    return responded
+    return markRetryable(req, responded)
   }
 
   /**
@@ -258,13 +271,7 @@ export class BackendClient {
     const timeoutMs = (options.timeout ?? this.nodeTimeoutMs / 1000) * 1000
     const responded = this.waitResponse(node, req, timeoutMs)
     req.end(body)
-    let res: IncomingMessage
-    try {
-      res = await responded
-    } catch (err) {
-      if (req.reusedSocket && (err as BackendError).code === 'ERR_BACKEND_SOCKET') Object.assign(err as object, { retryable: true })
-      throw err
-    }
+    const res = await markRetryable(req, responded)
     const chunks = await readAll(node, res, timeoutMs)
     return { node, status: res.statusCode ?? 500, headers: res.headers, body: chunks }
   }
@@ -277,6 +284,16 @@ export class BackendClient {
 }
 
 function noop(): void {}
+
+/** A failure on a reused keep-alive socket before any answer is marked safe to retry on a new one. */
+async function markRetryable(req: http.ClientRequest, responded: Promise<IncomingMessage>): Promise<IncomingMessage> {
+  try {
+    return await responded
+  } catch (err) {
+    if (req.reusedSocket && (err as BackendError).code === 'ERR_BACKEND_SOCKET') Object.assign(err as object, { retryable: true })
+    throw err
+  }
+}
 
 function toBackendError(node: BackendNode, err: Error, code: BackendErrorCode): BackendError {
   if (err instanceof BackendError) return err

@@ -101,6 +101,12 @@ export interface MiddlewareDeps {
    * authorized, as Swift's is not. Absent when the proxy offers none (middleware must cope).
    */
   getContainerInfo?: ((ctx: ProxyContext, account: string, container: string) => Promise<ContainerInfoView>) | undefined
+  /**
+   * Drops the cached container info, so the next lookup sees the container's new counts.
+   * Object writes leave the cache alone (as Swift's do); a middleware that needs exact counts
+   * after a write (quotas) forgets them itself.
+   */
+  forgetContainerInfo?: ((account: string, container: string) => void) | undefined
   /** The account's info through the same cache (Swift's get_account_info); not authorized. */
   getAccountInfo?: ((ctx: ProxyContext, account: string) => Promise<AccountInfoView>) | undefined
   /**

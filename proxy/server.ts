@@ -33,6 +33,7 @@ export function createProxyServer(config: ProxyConfig, logger: Logger, options: 
   const deps: MiddlewareDeps = {
     logger,
     getContainerInfo: (ctx, account, container) => getContainerInfo(app, ctx, account, container),
+    forgetContainerInfo: (account, container) => app.infoCache.invalidateContainer(account, container),
     getAccountInfo: (ctx, account) => getAccountInfo(app, ctx, account),
     registerInfo: (name, data, opts) => app.info.register(name, data, opts),
   }

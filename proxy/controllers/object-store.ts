@@ -79,7 +79,6 @@ export async function storeObject(app: ProxyApp, ctx: ProxyContext, p: ObjectPat
     maxSize: app.config.constraints.maxFileSize,
     clientTimeout: app.config.clientTimeout,
   })
-  app.infoCache.invalidateContainer(p.account, p.container)
   if (r.status === 201 || (r.status >= 200 && r.status < 300)) {
     const extra: Record<string, string> = { 'Last-Modified': new Date(ts.ceilSeconds * 1000).toUTCString(), ...input.responseHeaders }
     const etag = r.headers.etag

@@ -91,7 +91,6 @@ async function del(app: ProxyApp, ctx: ProxyContext, p: ObjectPath): Promise<voi
   const common = baseBackendHeaders(ctx, { ...objectRequestHeaders(ctx.req.headers), 'X-Timestamp': ts.internal, 'X-Backend-Storage-Policy-Index': '0' })
   const headersFor = objectWriteHeaders(app, { ...p, count: target.primaries.length, common })
   const r = await writeToNodes(app, target, 'DELETE', headersFor)
-  app.infoCache.invalidateContainer(p.account, p.container)
   sendResult(ctx, { status: r.status, headers: {}, body: r.body })
 }
 

@@ -32,21 +32,33 @@ export function containerQuotas(deps: MiddlewareDeps): ProxyMiddleware {
       }
       return next()
     }
-    if (ctx.method !== 'PUT' && ctx.method !== 'COPY') return next()
-    const target = writeTargetOf(ctx, p)
+    if (ctx.method !== 'PUT' && ctx.method !== 'COPY' && ctx.method !== 'DELETE') return next()
+    const target = ctx.method === 'DELETE' ? { account: p.account, container: p.container } : writeTargetOf(ctx, p)
     if (!target || !deps.getContainerInfo) return next()
     const info = await deps.getContainerInfo(ctx, target.account, target.container)
     if (info.status < 200 || info.status >= 300) return next()
     const quotaBytes = info.meta['quota-bytes']
+    const quotaCount = info.meta['quota-count']
+    if (!isDigits(quotaBytes) && !isDigits(quotaCount)) return next()
+    if (ctx.method === 'DELETE') return forgetAfter(next)
     if (isDigits(quotaBytes) && info.bytes !== undefined) {
       const added = await bytesAdded(ctx, downstreamOf(ctx, mw), p)
       if (Number(quotaBytes) < info.bytes + added) throw overQuota(ctx, target.account, target.container, info.writeAcl)
     }
-    const quotaCount = info.meta['quota-count']
     if (isDigits(quotaCount) && info.objectCount !== undefined && Number(quotaCount) < info.objectCount + 1) {
       throw overQuota(ctx, target.account, target.container, info.writeAcl)
     }
-    return next()
+    return forgetAfter(next)
+
+    async function forgetAfter(downstream: () => Promise<void>): Promise<void> {
+      try {
+        await downstream()
+      } finally {
+        // The proxy keeps container info across object writes; a capped container's next
+        // write must see the counts this one changed.
+        deps.forgetContainerInfo?.(target!.account, target!.container)
+      }
+    }
   }
   return mw
 }
