@@ -152,8 +152,11 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
       const newPolicy = requested ?? (fallback !== undefined && /^\d+$/.test(fallback.trim()) ? Number(fallback) : defaultPolicy)
       const created = updateOrCreate(broker, account, container, part, ts, newPolicy, requested)
       updateMetadata(r, broker, ts)
-      await reportToAccount(r, broker, account, container)
+      // Read before the account update: while it is awaited, other requests run, and a
+      // replicator may remove this database (a handoff moved home, a quarantine): reading it
+      // after found nothing and answered 500.
       const policyHeader = { 'X-Backend-Storage-Policy-Index': broker.getInfo()!.storagePolicyIndex }
+      await reportToAccount(r, broker, account, container)
       if (created) return respond(r.res, 201, policyHeader)
       // swob gives 202 its default explanation body.
       respond(r.res, 202, { ...policyHeader, 'Content-Type': 'text/html; charset=UTF-8' }, defaultBody(202))

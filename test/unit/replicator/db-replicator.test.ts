@@ -175,11 +175,9 @@ t.test('a database deleted longer than reclaim_age ago is removed, not replicate
 
 t.test('a handoff database is kept while a primary is unreachable', async (t) => {
   const [a, , h] = c.nodes
-  // A port nothing listens on: a server that was started and closed.
-  const { createServer } = await import('node:net')
-  const probe = createServer()
-  const deadPort = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as { port: number }).port)))
-  await new Promise((resolve) => probe.close(resolve))
+  // A port nothing listens on. (Not a port released by a closed server: a test file running
+  // alongside could bind it meanwhile and answer for the "dead" primary.)
+  const deadPort = 1
   const devs = c.ring.devices.map((d) => d!)
   const dead: RingDevice = { ...devs[1]!, port: deadPort, replication_port: deadPort }
   const ring = Ring.fromData({ devs: [devs[0]!, dead, devs[2]!], replica2part2dev: [Uint16Array.from([0, 1]), Uint16Array.from([1, 2])], partShift: 31 }, { secrets: h.config.hashPath })
@@ -194,6 +192,34 @@ t.test('a handoff database is kept while a primary is unreachable', async (t) =>
   t.equal(stats.handoffsRemoved, 0)
   t.same(await listing(a, 0, name), ['k1', 'k2'], 'the reachable primary got the rows')
   t.same(await listing(h, 0, name), ['k1', 'k2'], 'the handoff keeps its copy')
+})
+
+t.test('a container PUT racing with the removal of its handoff database answers 201, not 500', async (t) => {
+  const [a, b, h] = c.nodes
+  const name = containerIn(0, 'race')
+  // An account server that holds its answer until told: the container PUT waits on it.
+  const http = await import('node:http')
+  let release!: () => void
+  const released = new Promise<void>((resolve) => (release = resolve))
+  let arrived!: () => void
+  const accountCalled = new Promise<void>((resolve) => (arrived = resolve))
+  const slowAccount = http.createServer((req, res) => {
+    arrived()
+    void released.then(() => res.writeHead(201).end())
+  })
+  await new Promise<void>((resolve) => slowAccount.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => slowAccount.close(resolve)))
+  const port = (slowAccount.address() as { port: number }).port
+  const put = h.request('PUT', backendPath('sda', '0', 'a', name), { 'X-Timestamp': nextTs(), 'X-Account-Host': `127.0.0.1:${port}`, 'X-Account-Partition': '0', 'X-Account-Device': 'sda' })
+  await accountCalled
+  // Meanwhile the handoff's replicator moves the database home and removes it here.
+  const stats = await c.replicatorOn(h).runOnce()
+  t.ok((stats.handoffsRemoved ?? 0) >= 1, 'the handoff database was removed')
+  release()
+  t.equal((await put).status, 201)
+  t.equal(await listing(h, 0, name), 404, 'gone from the handoff')
+  t.same(await listing(a, 0, name), [])
+  t.same(await listing(b, 0, name), [])
 })
 
 async function rpc(n: TestNode, path: string, body: object): Promise<number> {
