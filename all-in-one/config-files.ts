@@ -79,6 +79,8 @@ export function proxyConfText(layout: Layout): string {
     '',
     '[app:proxy-server]',
     'account_autocreate = true',
+    '# A reseller admin may DELETE an account; the account reaper then removes its data.',
+    'allow_account_management = true',
     '# A restarted storage node is tried again after this many seconds (Swift: 60).',
     'error_suppression_interval = 5',
     '',
