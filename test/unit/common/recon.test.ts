@@ -55,6 +55,18 @@ t.test('object replicator, updater, auditor and expirer passes', async (t) => {
   t.type(exp.json?.object_expiration_pass, 'number')
 })
 
+t.test('account reaper and account auditor passes', async (t) => {
+  await pass('account-reaper', { accounts: 2, reaped: 1, objectsDeleted: 12, failures: 0 })
+  await pass('account-auditor', { passed: 4, failed: 1, quarantined: 1, errors: 0 })
+  const reaper = await get('/recon/reaper')
+  t.type(reaper.json?.account_reaper_pass, 'number')
+  t.match(reaper.json?.account_reaper_stats, { accounts: 2, reaped: 1, objects_deleted: 12 })
+  const aud = await get('/recon/auditor/account')
+  t.equal(aud.json?.account_audits_passed, 4)
+  t.equal(aud.json?.account_audits_failed, 1)
+  t.type(aud.json?.account_auditor_pass_completed, 'number')
+})
+
 t.test('async pending files are counted per device', async (t) => {
   const put = async (dir: string, suffix: string, n: number) => {
     await mkdir(join(obj.devices, 'sda', dir, suffix), { recursive: true })
