@@ -14,7 +14,7 @@ import type { SwiftPath } from '../../request-path.ts'
 import { swiftPathOf } from '../../request-path.ts'
 import type { Downstream, SubResponse } from '../../subrequest.ts'
 import { quoteSwiftPath, respondWithSubresponse, subrequest, withSysmeta } from '../../subrequest.ts'
-import { MAX_FILE_SIZE, PRE_AUTHED, checkResponseError, copiedObjectHeaders, isSuccess, safeDecode, truthy } from './ov-support.ts'
+import { MAX_FILE_SIZE, PRE_AUTHED, authorizeObjectWrite, checkResponseError, copiedObjectHeaders, isSuccess, safeDecode, truthy } from './ov-support.ts'
 import { DELETE_MARKER_CONTENT_TYPE } from './version-names.ts'
 
 export const CLIENT_VERSIONS_LOC = 'x-versions-location'
@@ -41,16 +41,7 @@ const versionsPrefix = (object: string) => `${Buffer.byteLength(object, 'utf8').
 export const legacyVersionName = (object: string, ts: Timestamp) => `${versionsPrefix(object)}${ts.internal}`
 const pathIn = (o: LegacyObject, container: string, object: string) => quoteSwiftPath(`/${o.p.version}/${o.p.account}/${container}/${object}`)
 
-function authorizeWrite(o: LegacyObject): HttpError | undefined {
-  return o.ctx.state.authorize?.({
-    method: o.ctx.method,
-    account: o.p.account,
-    container: o.p.container,
-    object: o.p.object,
-    containerAcl: { read: o.readAcl, write: o.writeAcl },
-    referrer: o.ctx.get('Referer') || undefined,
-  })
-}
+const authorizeWrite = (o: LegacyObject) => authorizeObjectWrite(o.ctx, o.p, { read: o.readAcl, write: o.writeAcl })
 
 /** Swift's _get_source_object: the object as stored (a link as a link); too big answers 413. */
 async function getSource(o: LegacyObject, path: string): Promise<SubResponse> {

@@ -17,6 +17,7 @@ import { downstreamOf, quoteSwiftPath, respondWithSubresponse, subrequest } from
 import { handleAccountListing, handleContainerRequest } from './object-versioning-listing.ts'
 import {
   ByteCounter,
+  authorizeObjectWrite,
   MAX_FILE_SIZE,
   PRE_AUTHED,
   checkResponseError,
@@ -77,14 +78,7 @@ function ensureTimestamp(ctx: ProxyContext): Timestamp {
 }
 
 function authorizeWrite(o: ObjectRequest): void {
-  const denial = o.ctx.state.authorize?.({
-    method: o.ctx.method,
-    account: o.p.account,
-    container: o.p.container,
-    object: o.p.object,
-    containerAcl: { read: o.info.readAcl, write: o.info.writeAcl },
-    referrer: o.ctx.get('Referer') || undefined,
-  })
+  const denial = authorizeObjectWrite(o.ctx, o.p, { read: o.info.readAcl, write: o.info.writeAcl })
   if (denial) throw denial
 }
 

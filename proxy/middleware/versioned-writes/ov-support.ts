@@ -25,6 +25,11 @@ export function safeDecode(value: string): string {
   }
 }
 
+/** The client's right to write the object (Swift: swift.authorize with the container's write ACL). */
+export function authorizeObjectWrite(ctx: ProxyContext, p: { account: string; container: string; object: string }, acl: { read?: string | undefined; write?: string | undefined }): HttpError | undefined {
+  return ctx.state.authorize?.({ method: ctx.method, account: p.account, container: p.container, object: p.object, containerAcl: acl, referrer: ctx.get('Referer') || undefined })
+}
+
 /** Swift's _check_response_error (legacy: every client error is a 412). */
 export async function checkResponseError(sub: SubResponse, mode: 'legacy' | 'versioning'): Promise<void> {
   if (isSuccess(sub.status)) return
