@@ -12,7 +12,7 @@ import type { SwiftPath } from '../request-path.ts'
 import { rewriteJsonListing } from '../json-listing.ts'
 import { swiftPathOf } from '../request-path.ts'
 import type { Downstream, SubResponse } from '../subrequest.ts'
-import { downstreamOf, quoteSwiftPath, subrequest, withSysmeta } from '../subrequest.ts'
+import { downstreamOf, quoteSwiftPath, relayResponse, subrequest, withSysmeta } from '../subrequest.ts'
 
 const SYS_TARGET = 'x-object-sysmeta-symlink-target'
 const SYS_ACCOUNT = 'x-object-sysmeta-symlink-target-account'
@@ -123,19 +123,6 @@ async function follow(ctx: ProxyContext, downstream: Downstream, p: SwiftPath, s
   return sub ? { sub, headers } : { headers }
 }
 
-/** Replaces the client's answer with the target's. */
-async function answerWith(ctx: ProxyContext, sub: SubResponse, contentLocation: string | undefined): Promise<void> {
-  const keep = new Set(['x-trans-id', 'x-openstack-request-id'])
-  for (const name of ctx.res.getHeaderNames()) if (!keep.has(name)) ctx.res.removeHeader(name)
-  if (ctx.method === 'HEAD' || sub.status === 204 || sub.status === 304) {
-    ctx.body = null
-    sub.discard()
-  } else ctx.body = sub.stream ?? (await sub.buffer())
-  ctx.status = sub.status
-  for (const [k, v] of Object.entries(sub.headers)) if (!keep.has(k)) ctx.set(k, v)
-  if (contentLocation) ctx.set('Content-Location', contentLocation)
-}
-
 async function getOrHead(ctx: ProxyContext, next: () => Promise<void>, downstream: Downstream, p: SwiftPath, symloopMax: number): Promise<void> {
   const ignore = ctx.get('X-Backend-Ignore-Range-If-Metadata-Present')
   ctx.req.headers['x-backend-ignore-range-if-metadata-present'] = ignore ? `${ignore},X-Object-Sysmeta-Symlink-Target` : 'X-Object-Sysmeta-Symlink-Target'
@@ -144,7 +131,7 @@ async function getOrHead(ctx: ProxyContext, next: () => Promise<void>, downstrea
   if (!start[SYS_TARGET]) return
   const walk: Walk = { loops: 0, lastTarget: undefined }
   const { sub } = await follow(ctx, downstream, p, start, symloopMax, walk, true)
-  if (sub) await answerWith(ctx, sub, walk.lastTarget)
+  if (sub) await relayResponse(ctx, sub, walk.lastTarget ? { 'Content-Location': walk.lastTarget } : {})
 }
 
 /** ?symlink=get: the link itself, its target shown as X-Symlink-* headers. */
