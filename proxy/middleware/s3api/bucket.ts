@@ -187,7 +187,7 @@ export async function listObjects(req: S3Request): Promise<void> {
 }
 
 /** A multipart object's listing hash carries its S3 ETag as "<md5>; s3_etag=<md5>-N" (the container update override). */
-function listingEtag(e: ContainerEntry): string {
+export function listingEtag(e: Pick<ContainerEntry, 'hash'>): string {
   const [base = '', ...params] = (e.hash ?? '').split(';')
   for (const param of params) {
     const [k, v] = param.trim().split('=', 2)

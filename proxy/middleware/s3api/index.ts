@@ -22,6 +22,7 @@ import { copyObject } from './copy.ts'
 import { AccessDenied, InternalError, InvalidArgument, MethodNotAllowed, NoSuchBucket, MissingContentLength, NotImplemented, S3Error, XAmzContentSHA256Mismatch, renderS3Error } from './errors.ts'
 import { ChecksumCheck, requestedChecksum } from './checksums.ts'
 import { deleteObjects } from './multi-delete.ts'
+import { getBucketVersioning, listObjectVersions, putBucketVersioning } from './versioning.ts'
 import { getObjectAttributes } from './object-attributes.ts'
 import { formBoundary, readPostForm } from './post-form.ts'
 import type { PostForm } from './post-form.ts'
@@ -128,14 +129,8 @@ type Handler = (req: S3Request) => Promise<void>
 
 const notImplemented: Handler = () => Promise.reject(new NotImplemented())
 
-const getVersioning: Handler = async (req) => {
-  const res = await req.swift.request({ method: 'HEAD', container: req.bucket })
-  if (res.status !== 204 && res.status !== 200) throw swiftError(req, res)
-  sendXml(req, 200, 'VersioningConfiguration', {})
-}
-
 /** Sub-resources not implemented yet: an honest NotImplemented rather than a wrong answer. */
-const UNSUPPORTED = ['lifecycle', 'policy', 'website', 'logging', 'notification', 'versions', 'object-lock', 'encryption', 'replication', 'ownershipControls', 'publicAccessBlock', 'accelerate', 'requestPayment', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'policyStatus']
+const UNSUPPORTED = ['lifecycle', 'policy', 'website', 'logging', 'notification', 'object-lock', 'encryption', 'replication', 'ownershipControls', 'publicAccessBlock', 'accelerate', 'requestPayment', 'retention', 'legal-hold', 'torrent', 'restore', 'select', 'analytics', 'inventory', 'metrics', 'intelligent-tiering', 'policyStatus']
 
 type Routed = [Handler, Need]
 
@@ -156,7 +151,8 @@ function route(req: S3Request): Routed {
     if (query.has('acl')) return method === 'GET' ? [getAcl, bucketNeed('READ_ACP')] : method === 'PUT' ? [putAcl, bucketNeed('WRITE_ACP')] : [notImplemented, OWNER_ONLY]
     if (query.has('uploads') && method === 'GET') return [listMultipartUploads, bucketNeed('READ')]
     if (query.has('location') && method === 'GET') return [getBucketLocation, OWNER_ONLY]
-    if (query.has('versioning')) return [method === 'GET' ? getVersioning : notImplemented, OWNER_ONLY]
+    if (query.has('versioning')) return byMethod(method, { GET: getBucketVersioning, PUT: putBucketVersioning }, OWNER_ONLY)
+    if (query.has('versions') && method === 'GET') return [listObjectVersions, bucketNeed('READ')]
     if (query.has('tagging')) return byMethod(method, { GET: getTagging, PUT: putTagging, DELETE: deleteTagging }, OWNER_ONLY)
     if (query.has('cors')) return byMethod(method, { GET: getBucketCors, PUT: putBucketCors, DELETE: deleteBucketCors }, OWNER_ONLY)
     if (query.has('delete') && method === 'POST') return [deleteObjects, bucketNeed('WRITE')]

@@ -6,6 +6,8 @@ import { InvalidDigest, InvalidRequest, MalformedXML, NoSuchBucket, S3Error } fr
 import type { S3Request } from './s3-request.ts'
 import { readXmlBody, sendXml } from './s3-request.ts'
 import { deleteKey } from './object.ts'
+import type { DeleteOutcome } from './object.ts'
+import { checkVersionId } from './versioning.ts'
 import { MAX_KEY_LENGTH } from './s3-request.ts'
 import { listOf, readLimitedBody, textOf, parseXml, XmlLimitError } from './xml.ts'
 import { Readable } from 'node:stream'
@@ -28,18 +30,18 @@ export async function deleteObjects(req: S3Request): Promise<void> {
   const keys = objects.map((o) => {
     const key = textOf(o, 'Key')
     if (key === undefined || key === '') throw new MalformedXML()
-    return key
+    return { key, versionId: textOf(o, 'VersionId') }
   })
   const deleted: Record<string, string>[] = []
   const errors: Record<string, string>[] = []
-  const queue = keys.map((key, index) => ({ key, index }))
-  const results = new Array<{ key: string; error?: S3Error }>(keys.length)
+  const queue = keys.map((k, index) => ({ ...k, index }))
+  const results = new Array<{ key: string; error?: S3Error; outcome?: DeleteOutcome; versionId?: string | undefined }>(keys.length)
   const worker = async () => {
     for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
       try {
         if (Buffer.byteLength(item.key) > MAX_KEY_LENGTH) throw new S3Error('KeyTooLongError', 400, 'Your key is too long.')
-        const outcome = await deleteKey(req, item.key)
-        results[item.index] = outcome === 'no-bucket' ? { key: item.key, error: new NoSuchBucket() } : { key: item.key }
+        const outcome = await deleteKey(req, item.key, checkVersionId(item.versionId))
+        results[item.index] = outcome.noBucket ? { key: item.key, error: new NoSuchBucket() } : { key: item.key, outcome, versionId: item.versionId }
       } catch (err) {
         if (!(err instanceof S3Error)) throw err
         results[item.index] = { key: item.key, error: err }
@@ -50,7 +52,15 @@ export async function deleteObjects(req: S3Request): Promise<void> {
   if (results.some((r) => r.error?.code === 'NoSuchBucket')) throw new NoSuchBucket(undefined, { BucketName: req.bucket ?? '' })
   for (const r of results) {
     if (r.error) errors.push({ Key: r.key, Code: r.error.code, Message: r.error.message })
-    else if (!quiet) deleted.push({ Key: r.key })
+    else if (!quiet) {
+      const entry: Record<string, string> = { Key: r.key }
+      if (r.versionId !== undefined) entry.VersionId = r.versionId
+      if (r.outcome?.deleteMarker) {
+        entry.DeleteMarker = 'true'
+        if (r.outcome.versionId) entry.DeleteMarkerVersionId = r.outcome.versionId
+      }
+      deleted.push(entry)
+    }
   }
   const out: Record<string, unknown> = {}
   if (deleted.length) out.Deleted = deleted

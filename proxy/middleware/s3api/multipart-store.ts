@@ -47,8 +47,8 @@ export async function manifestOf(res: SwiftResponse): Promise<ManifestSegment[]>
 }
 
 /** The SLO manifest at bucket/key (undefined when the object is missing or not an SLO). */
-export async function readManifest(swift: SwiftClient, bucket: string, key: string): Promise<ManifestSegment[] | undefined> {
-  const res = await swift.request({ method: 'GET', container: bucket, object: key, query: { 'multipart-manifest': 'get' } })
+export async function readManifest(swift: SwiftClient, bucket: string, key: string, versionId?: string): Promise<ManifestSegment[] | undefined> {
+  const res = await swift.request({ method: 'GET', container: bucket, object: key, query: { 'multipart-manifest': 'get', 'version-id': versionId } })
   if (res.status !== 200 || !isLargeObject(res.headers)) {
     res.discard()
     return undefined

@@ -12,6 +12,7 @@ import { copySourceRange, openCopySource, resolveCopySource } from './copy.ts'
 import type { SegmentEntry } from './multipart-store.ts'
 import { ETAG_SYSMETA, UPLOAD_ID_SYSMETA, deleteSegments, isMultipartObject, listSegments, partName, readManifest, segmentsContainer, uploadMarkerName } from './multipart-store.ts'
 import { listOf, textOf } from './xml.ts'
+import { bucketVersioning } from './versioning.ts'
 import type { ChecksumAlgorithm } from './checksums.ts'
 import { CHECKSUM_ALGORITHMS, CHECKSUM_TYPE_SYSMETA, UPLOAD_CHECKSUM_SYSMETA, awsName, checksumSysmeta, compositeChecksum } from './checksums.ts'
 
@@ -148,7 +149,8 @@ export async function completeMultipartUpload(req: S3Request): Promise<void> {
   if (ifNoneMatch === '*' && current.status === 200) throw new PreconditionFailed(undefined, { Condition: 'If-None-Match' })
   const ifMatch = req.ctx.get('If-Match')
   if (ifMatch && (current.status !== 200 || unquoteEtag(ifMatch) !== unquoteEtag(s3Etag(current.headers)))) throw new PreconditionFailed(undefined, { Condition: 'If-Match' })
-  const replaced = current.status === 200 && isMultipartObject(current.headers) ? await readManifest(req.swift, bucket, key) : undefined
+  // A versioned bucket keeps the replaced object as a version: its segments stay.
+  const replaced = current.status === 200 && isMultipartObject(current.headers) && (await bucketVersioning(req)).status !== 'Enabled' ? await readManifest(req.swift, bucket, key) : undefined
   const res = await req.swift.request({ method: 'PUT', container: bucket, object: key, query: { 'multipart-manifest': 'put' }, headers, body: Buffer.from(JSON.stringify(chosen)) })
   if (res.status === 400) {
     // SLO found a part changed since it was listed (a concurrent UploadPart of the same number).
@@ -157,6 +159,7 @@ export async function completeMultipartUpload(req: S3Request): Promise<void> {
   }
   res.discard()
   if (res.status !== 201) throw swiftError(req, res)
+  if (res.headers['x-object-version-id']) req.ctx.set('x-amz-version-id', res.headers['x-object-version-id'])
   const kept = new Set(chosen.map((p) => p.path))
   const unused = [...uploaded.values()].map((p) => p.name).filter((n) => !kept.has(`/${segmentsContainer(bucket)}/${n}`))
   if (replaced) unused.push(...replaced.map((p) => p.name).filter((n) => !kept.has(n)))

@@ -1,22 +1,27 @@
 // Object requests (Swift's s3api controllers/obj.py): PutObject, GetObject / HeadObject
 // (Range, If-*, response-* overrides, partNumber; SLO assembles multipart objects) and
 // DeleteObject (a multipart object's segments go with it).
-import { InvalidArgument, InvalidRange, NoSuchBucket, NoSuchKey, PreconditionFailed } from './errors.ts'
+import { InvalidArgument, InvalidRange, NoSuchBucket, NoSuchKey, NoSuchVersion, PreconditionFailed } from './errors.ts'
 import type { S3Error } from './errors.ts'
 import type { S3Request } from './s3-request.ts'
 import { sendEmpty, swiftError, unquoteEtag } from './s3-request.ts'
 import { applyObjectHeaders, objectSize, objectWriteHeaders, s3Etag } from './object-headers.ts'
 import { deleteSegments, isMultipartObject, readManifest } from './multipart-store.ts'
+import { DELETE_MARKER_CONTENT_TYPE, bucketVersioning, checkVersionId } from './versioning.ts'
 import { CHECKSUM_TYPE_SYSMETA, checksumSysmeta, requestedChecksum, storedChecksum } from './checksums.ts'
 
 const noSuchKey = (req: S3Request) => () => new NoSuchKey(undefined, { Key: req.key ?? '' })
 
-/** NoSuchBucket when the bucket is missing, else NoSuchKey (Swift answers 404 for both). */
-async function notFoundError(req: S3Request): Promise<S3Error> {
+/** NoSuchBucket when the bucket is missing, else NoSuchVersion / NoSuchKey (Swift answers 404 for all). */
+async function notFoundError(req: S3Request, versionId?: string): Promise<S3Error> {
   const head = await req.swift.request({ method: 'HEAD', container: req.bucket })
   head.discard()
-  return head.status === 404 ? new NoSuchBucket(undefined, { BucketName: req.bucket ?? '' }) : noSuchKey(req)()
+  if (head.status === 404) return new NoSuchBucket(undefined, { BucketName: req.bucket ?? '' })
+  if (versionId !== undefined && versionId !== 'null') return new NoSuchVersion(undefined, { Key: req.key ?? '', VersionId: versionId })
+  return noSuchKey(req)()
 }
+
+const versionQuery = (versionId: string | undefined) => (versionId !== undefined ? { 'version-id': versionId } : undefined)
 
 /** The body failed its signature or hash check while streaming: that is the answer. */
 export function throwBodyFailure(req: S3Request): void {
@@ -45,6 +50,7 @@ export async function storeObject(req: S3Request): Promise<string> {
   throwBodyFailure(req)
   if (res.status === 201) {
     res.discard()
+    if (res.headers['x-object-version-id']) req.ctx.set('x-amz-version-id', res.headers['x-object-version-id'])
     return s3Etag(res.headers)
   }
   if (res.status === 404) throw new NoSuchBucket(undefined, { BucketName: req.bucket ?? '' })
@@ -102,12 +108,12 @@ function partNumberOf(req: S3Request): number | undefined {
 }
 
 /** The byte range of part `n` of a multipart object, and its part count; a plain object has one part. */
-async function partRange(req: S3Request, partNumber: number): Promise<{ range: string | undefined; count: number }> {
-  const info = await req.swift.request({ method: 'HEAD', container: req.bucket, object: req.key })
+async function partRange(req: S3Request, partNumber: number, versionId: string | undefined): Promise<{ range: string | undefined; count: number }> {
+  const info = await req.swift.request({ method: 'HEAD', container: req.bucket, object: req.key, query: versionQuery(versionId) })
   info.discard()
-  if (info.status === 404) throw await notFoundError(req)
+  if (info.status === 404) throw await notFoundError(req, versionId)
   if (info.status !== 200) throw swiftError(req, info, noSuchKey(req))
-  const segments = isMultipartObject(info.headers) ? await readManifest(req.swift, req.bucket as string, req.key as string) : undefined
+  const segments = isMultipartObject(info.headers) ? await readManifest(req.swift, req.bucket as string, req.key as string, versionId) : undefined
   const count = segments?.length ?? 1
   if (partNumber > count) throw new InvalidRange('The requested partnumber is not satisfiable', { PartNumberRequested: String(partNumber), ActualPartCount: String(count) })
   if (!segments) return { range: undefined, count }
@@ -125,21 +131,24 @@ export async function getObject(req: S3Request): Promise<void> {
   const ctx = req.ctx
   const head = ctx.method === 'HEAD'
   let range = ctx.get('Range') || undefined
+  const versionId = checkVersionId(req.query.get('versionId'))
+  const query = versionQuery(versionId)
   const partNumber = partNumberOf(req)
   if (partNumber !== undefined) {
-    const part = await partRange(req, partNumber)
+    const part = await partRange(req, partNumber, versionId)
     range = part.range
     if (part.count > 1) ctx.set('x-amz-mp-parts-count', String(part.count))
   }
-  const res = await req.swift.request({ method: head ? 'HEAD' : 'GET', container: req.bucket, object: req.key, headers: range ? { range } : {} })
+  const res = await req.swift.request({ method: head ? 'HEAD' : 'GET', container: req.bucket, object: req.key, query, headers: range ? { range } : {} })
   if (res.status === 404) {
     res.discard()
-    throw await notFoundError(req)
+    throw await notFoundError(req, versionId)
   }
+  if (res.headers['x-object-version-id']) ctx.set('x-amz-version-id', res.headers['x-object-version-id'])
   if (res.status === 416) {
     // Preconditions come before the range.
     res.discard()
-    const whole = await req.swift.request({ method: 'HEAD', container: req.bucket, object: req.key })
+    const whole = await req.swift.request({ method: 'HEAD', container: req.bucket, object: req.key, query })
     whole.discard()
     if (whole.status === 200 && checkConditions(req, s3Etag(whole.headers), whole.headers['last-modified']) === 'not-modified') return notModified(req, whole.headers)
     throw new InvalidRange(undefined, { RangeRequested: range ?? '', ActualObjectSize: String(objectSize(whole.headers)) })
@@ -181,25 +190,66 @@ function notModified(req: S3Request, headers: Record<string, string>): void {
   sendEmpty(req, 304)
 }
 
-/** Deletes an object; a multipart object's segments follow its manifest. Missing keys are not an error (AWS). */
-export async function deleteKey(req: S3Request, key: string): Promise<'deleted' | 'no-bucket'> {
-  const head = await req.swift.request({ method: 'HEAD', container: req.bucket, object: key })
+export interface DeleteOutcome {
+  noBucket: boolean
+  /** The version the DELETE removed or the delete marker it wrote. */
+  versionId: string | undefined
+  deleteMarker: boolean
+}
+
+/**
+ * Deletes an object (or one version of it); a multipart object's segments follow its manifest
+ * unless versioning keeps the object as a version. Missing keys are not an error (AWS).
+ */
+export async function deleteKey(req: S3Request, key: string, versionId?: string): Promise<DeleteOutcome> {
+  const version = versionId !== undefined ? { 'version-id': versionId } : undefined
+  if (versionId !== undefined && versionId !== 'null' && !(await bucketVersioning(req)).everEnabled) {
+    // No version of anything was ever kept: nothing to delete (Swift's s3api answers 204).
+    return { noBucket: false, versionId, deleteMarker: false }
+  }
+  const head = await req.swift.request({ method: 'HEAD', container: req.bucket, object: key, query: version })
   head.discard()
-  const manifest = head.status === 200 && isMultipartObject(head.headers) ? await readManifest(req.swift, req.bucket as string, key) : undefined
-  const res = await req.swift.request({ method: 'DELETE', container: req.bucket, object: key })
+  let manifest: Awaited<ReturnType<typeof readManifest>>
+  if (head.status === 200 && isMultipartObject(head.headers) && (versionId !== undefined || (await bucketVersioning(req)).status !== 'Enabled')) {
+    manifest = await readManifest(req.swift, req.bucket as string, key, versionId)
+  }
+  const res = await req.swift.request({ method: 'DELETE', container: req.bucket, object: key, query: version })
   res.discard()
+  const outcome: DeleteOutcome = {
+    noBucket: false,
+    versionId: res.headers['x-object-version-id'] ?? versionId,
+    deleteMarker: res.headers['x-backend-content-type'] === DELETE_MARKER_CONTENT_TYPE || (versionId !== undefined && head.status === 404 && res.status !== 404),
+  }
   if (res.status === 404) {
     const bucket = await req.swift.request({ method: 'HEAD', container: req.bucket })
     bucket.discard()
-    if (bucket.status === 404) return 'no-bucket'
-    return 'deleted'
+    return { ...outcome, noBucket: bucket.status === 404 }
   }
   if (res.status !== 204 && res.status !== 200) throw swiftError(req, res, noSuchKey(req))
   if (manifest) await deleteSegments(req.swift, req.bucket as string, manifest.map((p) => p.name))
-  return 'deleted'
+  if (versionId !== undefined && res.headers['x-object-current-version-id'] === 'null') await restoreLatest(req, key)
+  return outcome
+}
+
+/**
+ * After the current version went, the newest remaining one becomes the object again (unless
+ * it is a delete marker), as S3 shows it: Swift's object versioning leaves no current object.
+ */
+async function restoreLatest(req: S3Request, key: string): Promise<void> {
+  const res = await req.swift.request({ method: 'GET', container: req.bucket, query: { versions: '', format: 'json', prefix: key, limit: '100' } })
+  if (res.status !== 200) return res.discard()
+  for (const row of JSON.parse(await res.text()) as { name: string; content_type?: string; version_id?: string }[]) {
+    if (row.name !== key || row.content_type === DELETE_MARKER_CONTENT_TYPE) return
+    const put = await req.swift.request({ method: 'PUT', container: req.bucket, object: key, query: { 'version-id': row.version_id ?? 'null' }, body: Buffer.alloc(0) })
+    put.discard()
+    if (put.status === 201) return
+  }
 }
 
 export async function deleteObject(req: S3Request): Promise<void> {
-  if ((await deleteKey(req, req.key as string)) === 'no-bucket') throw new NoSuchBucket(undefined, { BucketName: req.bucket ?? '' })
+  const outcome = await deleteKey(req, req.key as string, checkVersionId(req.query.get('versionId')))
+  if (outcome.noBucket) throw new NoSuchBucket(undefined, { BucketName: req.bucket ?? '' })
+  if (outcome.versionId) req.ctx.set('x-amz-version-id', outcome.versionId)
+  if (outcome.deleteMarker) req.ctx.set('x-amz-delete-marker', 'true')
   sendEmpty(req, 204)
 }

@@ -78,3 +78,11 @@ t.test('boto3: checksums stored, returned, attributes, composite multipart check
   const r = await run(SYSTEM_PYTHON, [script, cluster.url, S3_USER.accessKey, S3_USER.secret])
   assertScript(t, r.stdout, r.stderr)
 })
+
+t.test('boto3: bucket versioning over Swift object versioning', async (t) => {
+  if (!requirePython(t, 'boto3', 'python3-boto3')) return
+  const cluster = await startS3Cluster(t, { min_segment_size: 1024 })
+  const script = fileURLToPath(new URL('../../fixtures/s3api/boto3-versioning.py', import.meta.url))
+  const r = await run(SYSTEM_PYTHON, [script, cluster.url, S3_USER.accessKey, S3_USER.secret])
+  assertScript(t, r.stdout, r.stderr)
+})

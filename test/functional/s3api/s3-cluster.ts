@@ -1,5 +1,5 @@
 // Shared set-up for the S3 tests: an in-process cluster whose proxy runs
-// `s3api tempauth slo proxy-server`, tempauth users as S3 credentials, and runners for the real
+// `s3api tempauth slo versioned_writes symlink proxy-server` (object versioning on), tempauth users as S3 credentials, and runners for the real
 // clients (Debian's awscli, boto3 under /usr/bin/python3, s3cmd, rclone) pointed at it.
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -24,12 +24,14 @@ export interface S3Cluster extends Cluster {
 export async function startS3Cluster(t: Teardown, s3Settings: Record<string, string | number> = {}): Promise<S3Cluster> {
   const s3 = Object.entries({ min_segment_size: 5 * 1024 * 1024, ...s3Settings }).map(([k, v]) => `${k} = ${v}`)
   const cluster = await startCluster(t, {
-    pipeline: 's3api tempauth slo proxy-server',
+    pipeline: 's3api tempauth slo versioned_writes symlink proxy-server',
     extraIni: [
       '[filter:tempauth]',
       'user_test_tester = testing .admin',
       'user_test2_tester2 = testing2 .admin',
       'token_secret = s3-test-secret',
+      '[filter:versioned_writes]',
+      'allow_object_versioning = true',
       '[filter:s3api]',
       ...s3,
     ].join('\n'),
