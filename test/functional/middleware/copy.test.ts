@@ -59,6 +59,11 @@ t.test('copying large objects', async (t) => {
     t.equal(head.headers['content-type'], 'text/x-big')
     t.equal(head.headers['x-object-meta-color'], 'blue')
     t.equal(head.headers['content-disposition'], 'inline')
+    const listing = JSON.parse((await c.request('GET', `${A}/d?format=json`, { headers: h })).body.toString()) as { name: string; hash: string; bytes: number; slo_etag?: string }[]
+    const row = listing.find((r) => r.name === 'plain')
+    t.equal(row?.hash, md5(whole), "the listing shows the copy's own ETag")
+    t.equal(row?.bytes, whole.length)
+    t.notOk(row?.slo_etag, 'not listed as an SLO')
   })
 
   await t.test('COPY of an SLO and of a DLO stores assembled objects', async (t) => {
