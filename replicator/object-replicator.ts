@@ -5,8 +5,9 @@
 //   HTTP sync), and a second REPLICATE naming them makes the remote recompute (and clean up);
 // - a partition it is not a primary for (a handoff) is pushed to every primary the same way
 //   and removed once all of them have it and nothing changed meanwhile.
-// - when another primary cannot be reached (or answers 507, its device unmounted), the
-//   partition is pushed to the next handoff node instead, one per missing primary, so that
+// - when another primary is away (connection refused, or 507: its device unmounted; not a
+//   mere timeout), the partition is pushed to the next handoff node instead, one per missing
+//   primary, so that
 //   three copies exist somewhere while it is away (Swift's replicator moves on to
 //   get_more_nodes for an unmounted peer); that handoff's own pass brings them home later.
 // Tombstones older than reclaim_age go when a suffix is rehashed (object/diskfile/hashes.ts);
@@ -150,7 +151,7 @@ export class ObjectReplicator implements Daemon {
     for (const target of job.targets) {
       const outcome = await this.syncTo(job, target, local)
       allDone &&= outcome === 'synced'
-      if (outcome === 'unreachable') away++
+      if (outcome === 'away') away++
     }
     if (job.handoff && allDone) await this.removeHandoff(job, local)
     if (!job.handoff && away > 0) await this.pushToHandoffs(job, local, away)
@@ -170,22 +171,20 @@ export class ObjectReplicator implements Daemon {
     }
   }
 
-  /** Brings `target` up to date with our suffixes: 'unreachable' when it could not be reached (or its device is unmounted). */
-  private async syncTo(job: Job, target: RingDevice, local: SuffixHashes): Promise<'synced' | 'unreachable' | 'failed'> {
+  /** Brings `target` up to date with our suffixes: 'away' when it is down or its device unmounted. */
+  private async syncTo(job: Job, target: RingDevice, local: SuffixHashes): Promise<'synced' | 'away' | 'failed'> {
     const node: BackendNode = { ip: target.replication_ip, port: target.replication_port, device: target.device }
     let remote: SuffixHashes
     try {
       remote = await this.remoteHashes(node, job.partition, [])
     } catch (err) {
-      const status = err instanceof ReplicateStatusError ? err.status : undefined
-      if (status !== undefined && status !== 507) {
-        this.stats.failures!++
-        this.options.logger.warn('peer refused REPLICATE', { device: job.dev.device, partition: job.partition, peer: `${node.ip}:${node.port}/${node.device}`, status })
-        return 'failed'
-      }
       this.stats.unreachable!++
       this.options.logger.info('peer unreachable', { device: job.dev.device, partition: job.partition, peer: `${node.ip}:${node.port}/${node.device}`, err: (err as Error).message })
-      return 'unreachable'
+      // Away for sure: its device unmounted (507), or nothing listening there (connection
+      // refused). A timeout is not enough: on a loaded node it would scatter extra copies.
+      const status = err instanceof ReplicateStatusError ? err.status : undefined
+      const away = status === 507 || (err as { code?: unknown }).code === 'ERR_BACKEND_CONNECT'
+      return away ? 'away' : 'failed'
     }
     const suffixes = differingSuffixes(local, remote)
     if (suffixes.length === 0) return 'synced'
