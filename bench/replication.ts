@@ -17,6 +17,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { parseIni } from '../common/config/ini.ts'
 import { makeLayout } from '../all-in-one/layout.ts'
@@ -104,16 +105,22 @@ function namesOn(ring: Ring, account: string, container: string, deviceId: numbe
   return out
 }
 
-async function putAll(base: string, tok: string, container: string, names: readonly string[], size: number, concurrency: number): Promise<{ seconds: number; failed: number }> {
+/** PUTs every name (a few tries each, a loaded cluster answers 503 now and then); resolves with the names written. */
+async function putAll(base: string, tok: string, container: string, names: readonly string[], size: number, concurrency: number): Promise<{ seconds: number; failed: number; written: string[] }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency })
   const body = Buffer.alloc(size, 'r')
   const started = performance.now()
   let next = 0
   let failed = 0
+  const written: string[] = []
   const put = async (name: string) => {
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < 6; attempt++) {
+      if (attempt > 0) await sleep(200 * attempt)
       const r = await httpRequest({ method: 'PUT', url: new URL(`${base}/${container}/${name}`), headers: { 'X-Auth-Token': tok, 'Content-Type': 'application/octet-stream' }, body, agent }).catch(() => undefined)
-      if (r?.status === 201) return
+      if (r?.status === 201) {
+        written.push(name)
+        return
+      }
     }
     failed++
   }
@@ -126,7 +133,7 @@ async function putAll(base: string, tok: string, container: string, names: reado
   } finally {
     agent.destroy()
   }
-  return { seconds: (performance.now() - started) / 1000, failed }
+  return { seconds: (performance.now() - started) / 1000, failed, written }
 }
 
 /** Runs `commands` at once; resolves with the wall time once every one has exited 0. */
@@ -254,15 +261,17 @@ async function oneRun(c: Cluster, system: System, run: number, o: Options): Prom
   log(`${system} run ${run}: written in ${put.seconds.toFixed(1)} s (${put.failed} failed); node back, replicating`)
   await c.node.start()
   const passSeconds: number[] = []
-  let state = await countPlacement(c.disk, c.ring, account, container, names, c.node.port)
+  // Only what the cluster acknowledged has to converge.
+  const written = put.written
+  let state = await countPlacement(c.disk, c.ring, account, container, written, c.node.port)
   while (passSeconds.length < o.maxPasses && (state.missing > 0 || state.handoffCopies > 0)) {
     passSeconds.push(await c.pass(system))
-    state = await countPlacement(c.disk, c.ring, account, container, names, c.node.port)
+    state = await countPlacement(c.disk, c.ring, account, container, written, c.node.port)
     log(`${system} run ${run}: pass ${passSeconds.length} took ${passSeconds.at(-1)!.toFixed(1)} s; missing ${state.missing}, handoff copies ${state.handoffCopies}`)
   }
   const seconds = passSeconds.reduce((a, b) => a + b, 0)
   const converged = state.missing === 0 && state.handoffCopies === 0
-  return { system, run, objects: names.length, putSeconds: put.seconds, putFailed: put.failed, seconds, passes: passSeconds.length, passSeconds, converged, ...state }
+  return { system, run, objects: written.length, putSeconds: put.seconds, putFailed: put.failed, seconds, passes: passSeconds.length, passSeconds, converged, ...state }
 }
 
 function render(result: { date: string; options: Options; machine: Record<string, unknown>; runs: RunRecord[]; summary: Record<string, Record<string, number | null>> }): string {
@@ -296,12 +305,18 @@ async function main(): Promise<number> {
   const s = settings()
   const runs: RunRecord[] = []
   const loadStart = loadavg()[0]!.toFixed(1)
+  const save = () => saveResults(o, runs, loadStart)
   const ternSystems = o.systems.filter((x) => x !== 'swift')
   if (ternSystems.length) {
     const c = await ternCluster(s)
     try {
       // Interleaved, so that both sync methods meet the same machine load.
-      for (let run = 1; run <= o.runs; run++) for (const system of ternSystems) runs.push(await oneRun(c, system, run, o))
+      for (let run = 1; run <= o.runs; run++) {
+        for (const system of ternSystems) {
+          runs.push(await oneRun(c, system, run, o))
+          save()
+        }
+      }
     } finally {
       await c.close()
     }
@@ -309,11 +324,20 @@ async function main(): Promise<number> {
   if (o.systems.includes('swift')) {
     const c = await swiftCluster(s)
     try {
-      for (let run = 1; run <= o.runs; run++) runs.push(await oneRun(c, 'swift', run, o))
+      for (let run = 1; run <= o.runs; run++) {
+        runs.push(await oneRun(c, 'swift', run, o))
+        save()
+      }
     } finally {
       await c.close()
     }
   }
+  process.stdout.write(render(save()))
+  return 0
+}
+
+/** Writes replication.json and .md from the runs so far (after every run: a cut-off bench keeps what it measured). */
+function saveResults(o: Options, runs: readonly RunRecord[], loadStart: string): Parameters<typeof render>[0] {
   const summary: Record<string, Record<string, number | null>> = {}
   for (const system of o.systems) {
     const mine = runs.filter((r) => r.system === system)
@@ -322,13 +346,12 @@ async function main(): Promise<number> {
   }
   const swiftMedian = summary.swift?.median ?? null
   for (const system of o.systems) summary[system]!.vsSwift = swiftMedian && summary[system]!.median ? swiftMedian / summary[system]!.median! : null
-  const result = { format: 'tern-bench-replication', version: 1, date: new Date().toISOString(), options: o, machine: { cpus: cpus().length, loadStart, loadEnd: loadavg()[0]!.toFixed(1) }, runs, summary }
+  const result = { format: 'tern-bench-replication', version: 1, date: new Date().toISOString(), options: o, machine: { cpus: cpus().length, loadStart, loadEnd: loadavg()[0]!.toFixed(1) }, runs: [...runs], summary }
   mkdirSync(o.out, { recursive: true })
   writeFileSync(join(o.out, 'replication.json'), JSON.stringify(result, null, 2) + '\n')
   writeFileSync(join(o.out, 'replication.md'), render(result))
   log(`written ${join(o.out, 'replication.md')}`)
-  process.stdout.write(render(result))
-  return 0
+  return result
 }
 
 main().then(
