@@ -15,6 +15,7 @@ import { assertPortFree } from './supervisor.ts'
 import { bannerText } from './banner.ts'
 import { rsyncdSpec } from './rsyncd.ts'
 import { daemonSpec, daemonsEnabled } from './daemons.ts'
+import { withIoThreads } from '../common/io-threads.ts'
 
 const TERN_BIN = fileURLToPath(new URL('../bin/tern.ts', import.meta.url))
 const COMMANDS_DIR = fileURLToPath(new URL('../bin/commands/', import.meta.url))
@@ -59,7 +60,13 @@ export function serverCommand(type: ServerType | 'proxy', conf: string): { comma
  * killing the node.
  */
 export function nodeSpec(node: NodeLayout): ProcessSpec {
-  return { name: `${node.name}-server`, ...ternCommand('all-in-one-server', ['node', node.configPath]), host: STORAGE_IP, ports: SERVER_TYPES.map((t) => node.ports[t]) }
+  return {
+    name: `${node.name}-server`,
+    ...ternCommand('all-in-one-server', ['node', node.configPath]),
+    env: withIoThreads(process.env),
+    host: STORAGE_IP,
+    ports: SERVER_TYPES.map((t) => node.ports[t]),
+  }
 }
 
 function connectHost(bindIp: string): string {

@@ -47,6 +47,8 @@ export interface ObjectServerConfig {
   readonly hashPath: HashPathSecrets
   /** Where the daemons' recon cache files are read for GET /recon/... (Swift's recon_cache_path). */
   readonly reconCachePath: string
+  /** Requests one device may have in progress at once; the rest wait (object/device-gate.ts). */
+  readonly maxRequestsPerDevice: number
 }
 
 const DEFAULT_ALLOWED_HEADERS = [
@@ -71,6 +73,7 @@ export const OBJECT_SERVER_DEFAULTS = Object.freeze({
   clientTimeout: 60,
   maxUploadTime: 86_400,
   networkChunkSize: 65_536,
+  maxRequestsPerDevice: 32,
   allowedHeaders: Object.freeze(DEFAULT_ALLOWED_HEADERS),
   fallocateReserve: '1%',
   reclaimAge: 604_800,
@@ -166,6 +169,7 @@ export function parseObjectServerConfig(ini: IniFile, secrets?: HashPathSecrets)
     expiringObjectsContainerDivisor: int(s, 'expiring_objects_container_divisor', d.expiringObjectsContainerDivisor, 1, 2 ** 31),
     hashPath: Object.freeze({ ...hashPath }),
     reconCachePath: raw(s, 'recon_cache_path') ?? d.reconCachePath,
+    maxRequestsPerDevice: int(s, 'max_requests_per_device', d.maxRequestsPerDevice, 1, 100_000),
   })
 }
 

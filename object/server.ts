@@ -22,6 +22,7 @@ import { POST } from './post.ts'
 import { PUT } from './put.ts'
 import { REPLICATE, REPLICATION_METHOD_HEADER, SSYNC } from './replicate-handler.ts'
 import { handleRecon, isReconRequest } from '../common/recon.ts'
+import { DeviceGate } from './device-gate.ts'
 
 type Handler = (parts: ObjectServerParts, request: ObjectRequest) => Promise<void>
 
@@ -63,6 +64,7 @@ export function createObjectApp(config: ObjectServerConfig, logger: Logger, opti
     constraints: options.constraints ?? DEFAULT_CONSTRAINTS,
     allowed: new Set(config.allowedHeaders),
   }
+  const gate = new DeviceGate(config.maxRequestsPerDevice)
   return {
     name: 'object-server',
     parts,
@@ -72,7 +74,8 @@ export function createObjectApp(config: ObjectServerConfig, logger: Logger, opti
       if (replication) return replication(parts, sr)
       const handler = METHODS[sr.method]
       if (!handler) throw new HttpError(405, { headers: { Allow: Object.keys(METHODS).join(', ') } })
-      await handler(parts, parseObjectRequest(sr))
+      const request = parseObjectRequest(sr)
+      await gate.run(request.name.device, () => handler(parts, request))
     },
   }
 }

@@ -5,6 +5,7 @@ import { createLogger } from '../../common/logger.ts'
 import { loadObjectServerConfig } from '../../object/config.ts'
 import type { ObjectServerConfig } from '../../object/config.ts'
 import { createObjectServer } from '../../object/server.ts'
+import { withIoThreads } from '../../common/io-threads.ts'
 import { leaveCluster, stopSignal, superviseWorkers } from '../worker-pool.ts'
 
 const USAGE = 'usage: tern object-server <object-server.conf>\n\nServes every device under `devices` on bind_ip:bind_port (default 6200).'
@@ -22,9 +23,9 @@ export async function run(argv: string[]): Promise<number> {
     return 1
   }
   const logger = createLogger({ stream: process.stdout, level: config.logLevel, bindings: { server: 'object-server', pid: process.pid } })
-  // Disk I/O (open/fsync/rename) runs on libuv's threadpool: 4 threads starve a busy node.
-  const env = { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' }
-  if (await superviseWorkers(config.workers, logger, env)) return 0
+  // Disk I/O (open/fsync/rename) runs on libuv's threadpool, sized only at process start.
+  if (await superviseWorkers(config.workers, logger, { UV_THREADPOOL_SIZE: withIoThreads(process.env).UV_THREADPOOL_SIZE! })) return 0
+  if (!process.env.UV_THREADPOOL_SIZE) logger.warn('UV_THREADPOOL_SIZE is not set: 4 I/O threads serve every device (set it, or run workers >= 2)')
   const server = createObjectServer(config, logger)
   server.listen(config.bindPort, config.bindIp)
   await once(server, 'listening')
