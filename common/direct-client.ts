@@ -55,7 +55,9 @@ export async function directRequest(
   path: string,
   options: DirectOptions = {},
 ): Promise<BackendResponse> {
-  const headers: OutgoingHttpHeaders = { 'User-Agent': `direct-client ${process.pid}`, ...options.headers }
+  // As Swift's direct_client: daemons see the reserved namespace (object versioning's
+  // hidden containers), which listings hide from everyone else.
+  const headers: OutgoingHttpHeaders = { 'User-Agent': `direct-client ${process.pid}`, 'X-Backend-Allow-Reserved-Names': 'true', ...options.headers }
   const res = await client.request(node, {
     method,
     path: backendPath(node, partition, path) + queryString(options.query),

@@ -9,6 +9,8 @@
 import t from 'tap'
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
+import { BackendClient } from '../../../common/backend-client.ts'
+import { directGetAccount } from '../../../common/direct-client.ts'
 import { startCluster } from '../../helpers/cluster.ts'
 import type { Cluster } from '../../helpers/cluster.ts'
 import type { Step } from '../../fixtures/versioning/scenario.ts'
@@ -237,6 +239,13 @@ t.test('object versioning', async (t) => {
     t.ok(account.some((r) => r.name === 'v'))
     const plainList = await c.request('GET', A, { headers: h })
     t.notOk(plainList.body.toString().includes('versions'))
+    // Daemons (the reaper) list the account directly and do see the hidden container.
+    const part = c.rings.account.getPart('AUTH_test')
+    const node = c.rings.account.getPartNodes(part)[0]!
+    const client = new BackendClient()
+    t.teardown(() => client.close())
+    const direct = await directGetAccount(client, node, part, 'AUTH_test')
+    t.ok(direct.listing.some((r) => r.name === '\0versions\0v'), 'direct listings show reserved names')
     const refused = await c.request('DELETE', `${A}/v`, { headers: h })
     t.equal(refused.status, 409)
     t.equal(refused.body.toString(), 'Delete all versions before deleting container.')
