@@ -21,7 +21,7 @@ const ring = Ring.fromData({
 }, { secrets: SECRETS })
 
 function auditor(extra: string, zeroByteOnly = false): ObjectAuditor {
-  const ini = parseIni(`[DEFAULT]\ndevices = ${s.devices}\nmount_check = false\nbind_ip = 127.0.0.1\n[app:object-server]\nbind_port = ${s.port}\n[object-auditor]\nconcurrency = 2\n${extra}\n`)
+  const ini = parseIni(`[DEFAULT]\ndevices = ${s.devices}\nmount_check = false\nbind_ip = 127.0.0.1\n[app:object-server]\nbind_port = ${s.port}\n[object-auditor]\n${extra}\n`)
   const a = new ObjectAuditor({ config: parseDaemonConfig(ini, 'object-auditor', SECRETS), ring, logger: silentLogger, zeroByteOnly })
   t.teardown(() => a.close())
   return a
@@ -48,6 +48,9 @@ async function findDataFile(part: number, name: string): Promise<string> {
   throw new Error(`${name} not found`)
 }
 
+// One zero-byte auditor for both of its tests (each auditor starts its own worker threads).
+const zbfAuditor = auditor('concurrency = 1', true)
+
 const quarantined = async () => readdir(join(s.devices, 'sda', 'quarantined', 'objects')).catch(() => [] as string[])
 
 t.test('a rotted body is quarantined, a good one kept', async (t) => {
@@ -58,11 +61,11 @@ t.test('a rotted body is quarantined, a good one kept', async (t) => {
   raw[1000] = 'X'.charCodeAt(0)
   await writeFile(badPath, raw)
 
-  const zbf = await auditor('', true).runOnce()
+  const zbf = await zbfAuditor.runOnce()
   t.equal(zbf.quarantined, 0, 'the fast pass does not read bodies')
   t.equal(zbf.bytes, 0)
 
-  const stats = await auditor('bytes_per_second = 0').runOnce()
+  const stats = await auditor('bytes_per_second = 0\nconcurrency = 2').runOnce()
   t.equal(stats.files, 2)
   t.equal(stats.quarantined, 1)
   t.equal(stats.errors, 0)
@@ -81,7 +84,7 @@ t.test('the zero-byte pass quarantines a body shorter than its Content-Length', 
   // Cut the body (keeping the trailer) so sizes disagree: rewrite without 100 body bytes.
   const raw = await readFile(path)
   await writeFile(path, Buffer.concat([raw.subarray(0, 100), raw.subarray(200)]))
-  const stats = await auditor('', true).runOnce()
+  const stats = await zbfAuditor.runOnce()
   t.equal(stats.quarantined, 1)
   t.equal((await quarantined()).length, before + 1)
 })
@@ -89,7 +92,7 @@ t.test('the zero-byte pass quarantines a body shorter than its Content-Length', 
 t.test('a full pass keeps to bytes_per_second', async (t) => {
   await put('paced', Buffer.alloc(400_000, 'p'))
   const started = performance.now()
-  const stats = await auditor('bytes_per_second = 1000000').runOnce()
+  const stats = await auditor('bytes_per_second = 1000000\nconcurrency = 1').runOnce()
   const bytes = stats.bytes ?? 0
   const seconds = (performance.now() - started) / 1000
   t.ok(bytes >= 700_000, `read ${bytes} bytes`)
