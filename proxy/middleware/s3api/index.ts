@@ -21,6 +21,7 @@ import { createBucket, deleteBucket, getBucketLocation, headBucket, listBuckets,
 import { copyObject } from './copy.ts'
 import { AccessDenied, InternalError, InvalidArgument, MethodNotAllowed, NoSuchBucket, MissingContentLength, NotImplemented, S3Error, XAmzContentSHA256Mismatch, renderS3Error } from './errors.ts'
 import { ChecksumCheck, requestedChecksum } from './checksums.ts'
+import { STREAMING_UNSIGNED_TRAILER, UnsignedTrailerDecoder, trailerAlgorithm } from './aws-chunked-trailer.ts'
 import { deleteObjects } from './multi-delete.ts'
 import { getBucketVersioning, listObjectVersions, putBucketVersioning } from './versioning.ts'
 import { getObjectAttributes } from './object-attributes.ts'
@@ -92,6 +93,13 @@ function requestBody(ctx: ProxyContext, auth: S3Authenticated | undefined): { bo
   const cl = ctx.get('Content-Length')
   const length = cl === '' ? null : Number(cl)
   const payload = auth?.v4?.parts.payloadHash
+  if (payload === STREAMING_UNSIGNED_TRAILER) {
+    const decoded = Number(ctx.get('x-amz-decoded-content-length'))
+    if (!ctx.get('x-amz-decoded-content-length') || !Number.isSafeInteger(decoded)) throw new MissingContentLength()
+    const decoder = new UnsignedTrailerDecoder(decoded, trailerAlgorithm(ctx.get('x-amz-trailer') || undefined))
+    watchFailure(ctx, decoder)
+    return { body: decoder, check: decoder, length: decoded }
+  }
   if (payload === STREAMING_PAYLOAD && auth?.v4) {
     const decoded = Number(ctx.get('x-amz-decoded-content-length'))
     if (!ctx.get('x-amz-decoded-content-length') || !Number.isSafeInteger(decoded)) throw new MissingContentLength()

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { SYSTEM_PYTHON, requirePython } from '../../helpers/require-tool.ts'
 import { S3_USER, run, startS3Cluster } from './s3-cluster.ts'
 import type { S3Cluster } from './s3-cluster.ts'
-import { codeOf, s3Request } from './s3-sign.ts'
+import { codeOf, s3Request, sign } from './s3-sign.ts'
 
 /** CRC-32C of "123456789" is 0xE3069283 (the published check value). */
 const CRC32C_CHECK = Buffer.from('e3069283', 'hex').toString('base64')
@@ -50,6 +50,21 @@ t.test('checksums: refused writes store nothing; CRC32C; multipart objects are S
     t.equal(codeOf(r.body), c.code, `${c.name}: ${c.code}`, { body: r.body.toString() })
     t.notOk(await exists(`bad${i}`), `${c.name}: nothing written`)
   }
+
+  // aws-chunked with unsigned chunks and a checksum trailer (what SDKs send over TLS).
+  const trailed = async (key: string, trailerValue: string) => {
+    const data = Buffer.from('123456789')
+    const body = Buffer.from(`5\r\n12345\r\n4\r\n6789\r\n0\r\nx-amz-checksum-crc32c:${trailerValue}\r\n\r\n`)
+    const headers = { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(data.length), 'x-amz-trailer': 'x-amz-checksum-crc32c', 'x-amz-sdk-checksum-algorithm': 'CRC32C' }
+    const s = sign(cluster, 'PUT', `/sums/${key}`, headers, 'STREAMING-UNSIGNED-PAYLOAD-TRAILER')
+    return cluster.request('PUT', `/sums/${key}`, { headers: s.headers, body })
+  }
+  r = await trailed('trailer-good', CRC32C_CHECK)
+  t.equal(r.status, 200, 'trailer checksum accepted')
+  t.equal((await s3Request(cluster, 'GET', '/sums/trailer-good')).body.toString(), '123456789', 'the decoded body is stored')
+  r = await trailed('trailer-bad', 'AAAAAA==')
+  t.equal(codeOf(r.body), 'BadDigest', 'trailer checksum mismatch: BadDigest')
+  t.notOk(await exists('trailer-bad'), 'trailer checksum mismatch: nothing written')
 
   // A completed multipart upload, seen through the Swift API.
   const init = await s3Request(cluster, 'POST', '/sums/big?uploads')
