@@ -110,9 +110,12 @@ async function follow(ctx: ProxyContext, downstream: Downstream, p: SwiftPath, s
     if (!truthy(headers[SYMLOOP_EXTEND])) walk.loops++
     targetEtag = linkEtag
     const followHeaders = forwardedHeaders(ctx)
-    // Links made by object versioning point into the reserved namespace.
-    if (truthy(headers[ALLOW_RESERVED_NAMES])) followHeaders['x-backend-allow-reserved-names'] = 'true'
-    sub = await subrequest(ctx, downstream, { method: ctx.method === 'HEAD' ? 'HEAD' : 'GET', path: walk.lastTarget, headers: followHeaders, userAgent: `${ctx.get('User-Agent')} Symlink` })
+    // Links made by object versioning point into the reserved namespace, which no client can
+    // name: the middleware that made the link authorized the request, so it is followed
+    // pre-authorized (Swift's make_pre_authed_request), as a container read ACL allows.
+    const reserved = truthy(headers[ALLOW_RESERVED_NAMES])
+    if (reserved) followHeaders['x-backend-allow-reserved-names'] = 'true'
+    sub = await subrequest(ctx, downstream, { method: ctx.method === 'HEAD' ? 'HEAD' : 'GET', path: walk.lastTarget, headers: followHeaders, userAgent: `${ctx.get('User-Agent')} Symlink`, ...(reserved ? { state: { authorize: undefined } } : {}) })
     headers = sub.headers
   }
   const finalEtag = headers.etag

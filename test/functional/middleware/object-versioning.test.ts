@@ -262,6 +262,19 @@ t.test('object versioning', async (t) => {
     t.notOk((await list(`${A}?format=json`)).some((r) => r.name === 'v'), 'the versions container went with it')
   })
 
+  await t.test('container ACLs reach the current version, not ?version-id (swift owners only)', async (t) => {
+    const h3 = await login(c, 'test:tester3', 'testing3')
+    t.equal((await c.request('PUT', `${A}/acl`, { headers: { ...h, 'X-Versions-Enabled': 'true' } })).status, 201)
+    const put = await c.request('PUT', `${A}/acl/o`, { headers: h, body: 'data' })
+    const id = put.headers['x-object-version-id'] as string
+    t.equal((await c.request('GET', `${A}/acl/o`, { headers: h3 })).status, 403)
+    t.equal((await c.request('POST', `${A}/acl`, { headers: { ...h, 'X-Container-Read': 'test:tester3' } })).status, 204)
+    const read = await c.request('GET', `${A}/acl/o`, { headers: h3 })
+    t.equal(read.status, 200)
+    t.equal(read.body.toString(), 'data')
+    t.equal((await c.request('GET', `${A}/acl/o?version-id=${id}`, { headers: h3 })).status, 403)
+  })
+
   await t.test('legacy and new modes exclude each other', async (t) => {
     t.equal((await c.request('PUT', `${A}/old`, { headers: { ...h, 'X-Versions-Location': 'old-archive' } })).status, 201)
     const both = await c.request('POST', `${A}/old`, { headers: { ...h, 'X-Versions-Enabled': 'true' } })
