@@ -4,7 +4,8 @@
 // `tern daemon object-replicator --once` pass on every node later, every new object has its
 // three copies on its primaries and none elsewhere, and no deleted object came back. Once
 // with rsync, once with the HTTP sync. Then a container server misses object PUTs: one
-// `tern daemon object-updater --once` pass replays the async pendings into its listing. A
+// `tern daemon object-updater --once` pass replays the async pendings into its listing. Rotted
+// bodies are quarantined by the auditor and restored by replication, with rsync and HTTP. A
 // container replica wiped from its device is rebuilt by one container-replicator pass, and an
 // expired object is deleted cluster-wide by one object-expirer pass.
 import t from 'tap'
@@ -117,34 +118,51 @@ async function countAsyncPending(): Promise<number> {
   return n
 }
 
-t.test('a body rotted on disk: the auditor quarantines it, replication restores it, no client sees it', async (t) => {
+t.test('a body rotted on disk: the auditor quarantines it, replication restores it (rsync and HTTP sync), no client sees it', async (t) => {
   const container = 'audit'
   t.equal((await req(`/${container}`, { method: 'PUT' })).status, 201)
   const body = 'precious bytes '.repeat(300)
-  t.equal((await req(`/${container}/rot`, { method: 'PUT', body })).status, 201)
-  const p = await placement(aio, ring, account, container, 'rot')
-  const victim = aio.layout.nodes.find((n) => n.name === p.primaries[0])!
   const { join } = await import('node:path')
   const { open } = await import('node:fs/promises')
-  const dataName = p.files[victim.name]!.find((f) => f.endsWith('.data'))!
-  const dataPath = join(victim.devicesDir, victim.device, 'objects', String(p.partition), p.hash.slice(-3), p.hash, dataName)
-  const fh = await open(dataPath, 'r+')
-  await fh.write(Buffer.from('ROT'), 0, 3, 100)
-  await fh.close()
+  // One rotted object per sync method, in different partitions, so that each method's
+  // replicator pass (limited to its partition) is the one that restores it.
+  const rotted: { method: 'rsync' | 'ssync'; name: string; p: Awaited<ReturnType<typeof placement>>; victim: (typeof aio.layout.nodes)[number]; dataName: string }[] = []
+  for (const method of ['rsync', 'ssync'] as const) {
+    let name = ''
+    for (let i = 0; ; i++) {
+      name = `rot-${method}-${i}`
+      const part = ring.getPart(account, container, name)
+      if (!rotted.some((r) => r.p.partition === part)) break
+    }
+    t.equal((await req(`/${container}/${name}`, { method: 'PUT', body })).status, 201)
+    const p = await placement(aio, ring, account, container, name)
+    const victim = aio.layout.nodes.find((n) => n.name === p.primaries[0])!
+    const dataName = p.files[victim.name]!.find((f) => f.endsWith('.data'))!
+    const fh = await open(join(victim.devicesDir, victim.device, 'objects', String(p.partition), p.hash.slice(-3), p.hash, dataName), 'r+')
+    await fh.write(Buffer.from('ROT'), 0, 3, 100)
+    await fh.close()
+    rotted.push({ method, name, p, victim, dataName })
+  }
 
-  const [audit] = await runDaemonEverywhere(aio, 'object-auditor', [], [victim])
-  t.equal(audit!.code, 0)
-  t.equal(passFigures(audit!).quarantined, 1, 'one object quarantined')
-  t.same((await placement(aio, ring, account, container, 'rot')).files[victim.name], [], 'gone from the object tree')
-  const direct = await fetch(`http://127.0.0.1:${victim.ports.object}/${victim.device}/${p.partition}/${account}/${container}/rot`)
-  t.equal(direct.status, 404, 'the node no longer serves it')
-  for (let i = 0; i < 3; i++) t.equal(await (await req(`/${container}/rot`)).text(), body, 'the proxy serves a good copy')
+  const victims = [...new Set(rotted.map((r) => r.victim))]
+  const audits = await runDaemonEverywhere(aio, 'object-auditor', [], victims)
+  for (const audit of audits) t.equal(audit.code, 0)
+  t.equal(audits.reduce((n, a) => n + (passFigures(a).quarantined ?? 0), 0), 2, 'both objects quarantined')
+  for (const { name, p, victim } of rotted) {
+    t.same((await placement(aio, ring, account, container, name)).files[victim.name], [], 'gone from the object tree')
+    const direct = await fetch(`http://127.0.0.1:${victim.ports.object}/${victim.device}/${p.partition}/${account}/${container}/${name}`)
+    t.equal(direct.status, 404, 'the node no longer serves it')
+    for (let i = 0; i < 3; i++) t.equal(await (await req(`/${container}/${name}`)).text(), body, 'the proxy serves a good copy')
+  }
 
-  const runs = await runDaemonEverywhere(aio, 'object-replicator')
-  for (const run of runs) t.equal(run.code, 0)
-  t.same((await placement(aio, ring, account, container, 'rot')).files[victim.name], [dataName], 'replication restored it')
-  const restored = await fetch(`http://127.0.0.1:${victim.ports.object}/${victim.device}/${p.partition}/${account}/${container}/rot`)
-  t.equal(await restored.text(), body, 'the restored copy is good')
+  for (const { method, name, p, victim, dataName } of rotted) {
+    if (method === 'rsync' && !requireCommand(t, 'rsync', 'rsync')) continue
+    const runs = await runDaemonEverywhere(aio, 'object-replicator', ['--partitions', String(p.partition), '--set', `sync_method=${method}`])
+    for (const run of runs) t.equal(run.code, 0)
+    t.same((await placement(aio, ring, account, container, name)).files[victim.name], [dataName], `${method}: replication restored it`)
+    const restored = await fetch(`http://127.0.0.1:${victim.ports.object}/${victim.device}/${p.partition}/${account}/${container}/${name}`)
+    t.equal(await restored.text(), body, `${method}: the restored copy is good`)
+  }
 })
 
 t.test('a container replica lost entirely is rebuilt by one container-replicator pass', async (t) => {
