@@ -1,6 +1,6 @@
 // IP addresses and networks as Python's ipaddress module reads them (ip_address and a
 // strict ip_network), for tempurl's temp_url_ip_range: dotted quads without leading zeros,
-// IPv6 in any RFC 4291 spelling, "/<prefix length>" or an IPv4 "/<netmask>", and no host
+// IPv6 in any RFC 4291 spelling (a %scope ignored), "/<prefix length>" or an IPv4 "/<netmask>", and no host
 // bits set below the prefix.
 import { isIPv4, isIPv6 } from 'node:net'
 
@@ -26,8 +26,12 @@ function ipv4Value(text: string): bigint | undefined {
 }
 
 function ipv6Value(text: string): bigint | undefined {
-  if (!isIPv6(text) || text.includes('%')) return undefined
-  let groups = text
+  // A scope id ("fe80::1%eth0") names an interface; Python keeps it apart from the value.
+  const percent = text.indexOf('%')
+  const bare = percent < 0 ? text : text.slice(0, percent)
+  if (percent >= 0 && (percent === text.length - 1 || text.slice(percent + 1).includes('%'))) return undefined
+  if (!isIPv6(bare)) return undefined
+  let groups = bare
   let tail: bigint | undefined
   const lastColon = groups.lastIndexOf(':')
   if (groups.slice(lastColon + 1).includes('.')) {
