@@ -82,6 +82,9 @@ export const DAEMON_DEFAULTS = Object.freeze({
   expiringObjectsContainerDivisor: 86_400,
 })
 
+/** Swift's own defaults where a daemon's pass is not every 30 s (its auditors and reaper). */
+const SECTION_INTERVALS: Readonly<Record<string, number>> = { 'container-auditor': 1800, 'account-auditor': 1800, 'account-reaper': 3600 }
+
 function raw(s: IniSection, key: string): string | undefined {
   const v = s[key]
   return v === undefined || v.trim() === '' ? undefined : v.trim()
@@ -127,7 +130,7 @@ export function parseDaemonConfig(ini: IniFile, section: string, secrets: HashPa
     bindIp: raw(ini['app:object-server'] ?? {}, 'bind_ip') ?? raw(s, 'bind_ip') ?? d.bindIp,
     ports: Object.freeze({ object: port('object'), container: port('container'), account: port('account') }),
     logLevel: level(s),
-    interval: num(s, 'interval', num(s, 'run_pause', d.interval, 0), 0),
+    interval: num(s, 'interval', num(s, 'run_pause', SECTION_INTERVALS[section] ?? d.interval, 0), 0),
     concurrency: Math.max(1, Math.floor(num(s, 'concurrency', d.concurrency, 1))),
     connTimeout: num(s, 'conn_timeout', d.connTimeout, 0),
     nodeTimeout: num(s, 'node_timeout', num(s, 'http_timeout', d.nodeTimeout, 0), 0),

@@ -66,6 +66,7 @@ t.test('container auditor', async (t) => {
     info.policyStats = [[0, 5, 20]]
   })
 
+  t.equal(config.interval, 1800, "Swift's container-auditor interval unless the section sets one")
   const stats = await runDaemon(auditor, { once: true, interval: 0, logger: silentLogger, reconCachePath: config.reconCachePath })
   t.same(stats, { passed: 1, failed: 3, quarantined: 3, errors: 0 })
   t.equal((await n.request('HEAD', path('good'))).status, 204)
