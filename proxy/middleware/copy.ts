@@ -115,6 +115,8 @@ async function copy(ctx: ProxyContext, downstream: Downstream, source: ObjectNam
 
 export function serverSideCopy(maxFileSize: number): ProxyMiddleware {
   const mw: ProxyMiddleware = async (ctx, next) => {
+    // Most requests copy nothing: pass them on before parsing the path.
+    if (ctx.method === 'PUT' ? !ctx.get('X-Copy-From') : ctx.method !== 'COPY') return next()
     const p = swiftPathOf(ctx)
     if (!p || p.container === undefined || p.object === undefined) return next()
     const here = { account: p.account, container: p.container, object: p.object }
