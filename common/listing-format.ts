@@ -162,14 +162,25 @@ function listingJson(listing: readonly (ObjectListingRecord | ContainerListingRe
   const parts = new Array<string>(listing.length)
   for (let i = 0; i < listing.length; i++) {
     const r = listing[i]!
-    if ('subdir' in r) parts[i] = `{"subdir": ${asciiJsonString(r.subdir)}}`
-    else if ('hash' in r) {
-      parts[i] = `{"bytes": ${r.bytes}, "hash": ${asciiJsonString(r.hash)}, "name": ${asciiJsonString(r.name)}, "content_type": ${asciiJsonString(r.content_type)}, "last_modified": ${asciiJsonString(r.last_modified)}}`
-    } else {
-      parts[i] = `{"name": ${asciiJsonString(r.name)}, "count": ${r.count}, "bytes": ${r.bytes}, "last_modified": ${asciiJsonString(r.last_modified)}}`
-    }
+    if ('subdir' in r) parts[i] = subdirJson(r.subdir)
+    else if ('hash' in r) parts[i] = objectRecordJson(r)
+    else parts[i] = `{"name": ${asciiJsonString(r.name)}, "count": ${r.count}, "bytes": ${r.bytes}, "last_modified": ${asciiJsonString(r.last_modified)}}`
   }
-  return '[' + parts.join(', ') + ']'
+  return jsonListingOf(parts)
+}
+
+/** One object row of a JSON listing, exactly as a page has it (container rows store it ready). */
+export function objectRecordJson(r: ObjectListingRecord): string {
+  return `{"bytes": ${r.bytes}, "hash": ${asciiJsonString(r.hash)}, "name": ${asciiJsonString(r.name)}, "content_type": ${asciiJsonString(r.content_type)}, "last_modified": ${asciiJsonString(r.last_modified)}}`
+}
+
+export function subdirJson(subdir: string): string {
+  return `{"subdir": ${asciiJsonString(subdir)}}`
+}
+
+/** A JSON listing page from its rows' JSON texts. */
+export function jsonListingOf(rows: readonly string[]): string {
+  return '[' + rows.join(', ') + ']'
 }
 
 /** The body of a listing in the negotiated format. */

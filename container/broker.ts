@@ -11,9 +11,15 @@ import { decodeRecord, decodeTextFields, encodeRecord, encodeTextRecord } from '
 import { walkListing } from '../common/db/listing-walk.ts'
 import type { ListingParams } from '../common/db/listing-walk.ts'
 import { extractSwiftBytes } from './content-type.ts'
+import { jsonListingOf, objectRecordJson, subdirJson } from '../common/listing-format.ts'
+import { listingRecord } from './listing-record.ts'
 
 export const ROW_FORMAT = 1
-export const LISTING_FORMAT = 1
+/**
+ * Listing entries: 1 = last modified, size, content type, etag; 2 adds the row's JSON text as
+ * a JSON page shows it, so a JSON page is a join of stored strings. Both are read.
+ */
+export const LISTING_FORMAT = 2
 
 export interface ContainerInfo extends BaseInfo {
   account: string
@@ -199,7 +205,9 @@ export class ContainerBroker extends BrokerBase<ContainerInfo> {
     if (row.deleted) {
       if (old && !old.deleted) batch.del(listKey)
     } else {
-      batch.put(listKey, encodeTextRecord(row.name, LISTING_FORMAT, [row.metaTimestamp, row.size, row.contentType, row.etag]))
+      const fields = { name: row.name, lastModified: row.metaTimestamp, size: row.size, contentType: row.contentType, etag: row.etag }
+      const json = objectRecordJson(listingRecord(fields))
+      batch.put(listKey, encodeTextRecord(row.name, LISTING_FORMAT, [row.metaTimestamp, row.size, row.contentType, row.etag, json]))
     }
   }
 
@@ -260,14 +268,33 @@ export class ContainerBroker extends BrokerBase<ContainerInfo> {
 
   /** A listing page of live objects of one policy (Swift's list_objects_iter). */
   listObjects(params: ListingParams, storagePolicyIndex: number): (ObjectListingEntry | { subdir: string })[] {
-    const base = dbKey(KEY_LIST, this.dbId, u32(storagePolicyIndex))
-    const items = walkListing({ base, open: (range) => this.store.textCursor(range, Math.min(params.limit + 1, 2000)) }, params)
-    return items.map((item) => {
+    return this.walk(params, storagePolicyIndex).map((item) => {
       if (item.kind === 'subdir') return { subdir: item.name }
-      const [, lastModified, size, contentType, etag] = decodeTextFields(item.value, LISTING_FORMAT, 'container listing entry')
+      const [, lastModified, size, contentType, etag] = listingFields(item.value)
       return { name: item.name, lastModified: lastModified!, size: Number(size), contentType: contentType!, etag: etag! }
     })
   }
+
+  /** The same page as a JSON listing body, from the rows' stored JSON texts. */
+  listObjectsJson(params: ListingParams, storagePolicyIndex: number): string {
+    return jsonListingOf(this.walk(params, storagePolicyIndex).map((item) => {
+      if (item.kind === 'subdir') return subdirJson(item.name)
+      // The JSON text is the last field: JSON escapes every control character, NUL included.
+      if (item.value.startsWith(`${LISTING_FORMAT}\0`)) return item.value.slice(item.value.lastIndexOf('\0') + 1)
+      const [, lastModified, size, contentType, etag] = listingFields(item.value)
+      return objectRecordJson(listingRecord({ name: item.name, lastModified: lastModified!, size: Number(size), contentType: contentType!, etag: etag! }))
+    }))
+  }
+
+  private walk(params: ListingParams, storagePolicyIndex: number) {
+    const base = dbKey(KEY_LIST, this.dbId, u32(storagePolicyIndex))
+    return walkListing({ base, open: (range) => this.store.textCursor(range, Math.min(params.limit + 1, 2000)) }, params)
+  }
+}
+
+/** A listing entry's fields in either stored format (1 lacks the trailing JSON text). */
+function listingFields(value: string): string[] {
+  return value.startsWith('1\0') ? decodeTextFields(value, 1, 'container listing entry') : decodeTextFields(value, LISTING_FORMAT, 'container listing entry')
 }
 
 function decodeRow(name: string, policy: number, buf: Buffer): ObjectRow {

@@ -9,8 +9,7 @@ import type { StorageRequest } from '../common/storage-server.ts'
 import { HttpError } from '../common/http/errors.ts'
 import { defaultBody } from '../common/http/status.ts'
 import { getParam, header, isSysOrUserMeta, listingLimit, partitionNumber, requireTimestamp, splitBackendPath, titleCaseHeader } from '../common/http/backend-params.ts'
-import { getListingContentType, listingIsoformat, renderListing } from '../common/listing-format.ts'
-import type { ObjectListingRecord, Subdir } from '../common/listing-format.ts'
+import { getListingContentType, renderListing } from '../common/listing-format.ts'
 import { DeviceDatabases } from '../common/db/device-dbs.ts'
 import { ZERO_TIMESTAMP } from '../common/db/broker-base.ts'
 import { createDbServer } from '../common/db/db-server-shell.ts'
@@ -26,7 +25,7 @@ import type { DbServerConfig } from '../common/config/db-server-config.ts'
 import type { Logger } from '../common/logger.ts'
 import { ContainerBroker } from './broker.ts'
 import type { ContainerInfo } from './broker.ts'
-import { extractSwiftBytes } from './content-type.ts'
+import { listingRecord } from './listing-record.ts'
 import { accountUpdate } from './account-update.ts'
 
 const SAVE_HEADERS = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to']
@@ -59,15 +58,6 @@ function visibleMetadata(md: Metadata, out: Record<string, string | number>): vo
   for (const [key, [value]] of Object.entries(md)) {
     if (value !== '' && (SAVE_HEADERS.includes(key.toLowerCase()) || isSysOrUserMeta('container', key))) out[key] = value
   }
-}
-
-/** A listing row as Swift's update_data_record shapes it (key order matters for JSON). */
-function listingRecord(entry: ReturnType<ContainerBroker['listObjects']>[number]): ObjectListingRecord | Subdir {
-  if ('subdir' in entry) return { subdir: entry.subdir }
-  const [contentType, swiftBytes] = extractSwiftBytes(entry.contentType)
-  let bytes = entry.size
-  if (swiftBytes !== undefined && /^\s*[+-]?\d+\s*$/.test(swiftBytes)) bytes = Number(swiftBytes)
-  return { bytes, hash: entry.etag, name: entry.name, content_type: contentType, last_modified: listingIsoformat(entry.lastModified) }
 }
 
 export function createContainerServer(config: DbServerConfig, logger: Logger): DbServer {
@@ -231,8 +221,9 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
       headers['X-Backend-Record-Type'] = 'object'
       headers['X-Backend-Record-Storage-Policy-Index'] = policy
       visibleMetadata(broker.metadata, headers)
-      const listing = broker.listObjects(params, policy).map(listingRecord)
-      const body = renderListing(contentType, listing, 'container', container)
+      const body = contentType.endsWith('/json')
+        ? broker.listObjectsJson(params, policy)
+        : renderListing(contentType, broker.listObjects(params, policy).map((e) => ('subdir' in e ? e : listingRecord(e))), 'container', container)
       headers['Content-Type'] = `${contentType}; charset=utf-8`
       headers['Last-Modified'] = Timestamp.parse(info.putTimestamp).httpDate
       respond(r.res, body ? 200 : 204, headers, body)

@@ -158,3 +158,33 @@ t.test('large batches (read with one range scan) merge exactly like small ones',
   t.same([...big.allRows()].map((r) => [r.name, r.createdAt, r.deleted]), [...small.allRows()].map((r) => [r.name, r.createdAt, r.deleted]))
   t.equal(big.mergeItems(rows.slice(0, 300)), 0, 'merging a big batch again changes nothing')
 })
+
+t.test('JSON pages come from the rows stored JSON, and older (format 1) entries still list the same', async (t) => {
+  const broker = await openBroker(t, 9)
+  const items: ObjectItem[] = [
+    { name: 'a/é', createdAt: ts(5), size: 3, contentType: 'text/plain', etag: 'e1', deleted: 0, storagePolicyIndex: 0 },
+    { name: 'a/manifest', createdAt: ts(6), size: 10, contentType: 'application/x;swift_bytes=2048', etag: 'e2', deleted: 0, storagePolicyIndex: 0 },
+    { name: 'b', createdAt: ts(7), size: 0, contentType: 'x/"q"', etag: 'e3', deleted: 0, storagePolicyIndex: 0 },
+  ]
+  broker.mergeItems(items)
+  const page = broker.listObjectsJson({ limit: 100 }, 0)
+  const rows = JSON.parse(page) as Array<Record<string, unknown>>
+  t.same(rows.map((r) => r.name), ['a/manifest', 'a/é', 'b'], 'UTF-8 byte order')
+  t.equal(rows[0]!.bytes, 2048, 'swift_bytes gives the size, as update_data_record does')
+  t.equal(rows[0]!.content_type, 'application/x')
+  t.match(page, /"name": "a\/\\u00e9"/, 'non-ASCII escaped as Python json.dumps does')
+  t.same(JSON.parse(broker.listObjectsJson({ limit: 100, delimiter: '/' }, 0)), [{ subdir: 'a/' }, rows[2]], 'subdirs rendered beside stored rows')
+
+  // Rewrite every listing entry in the first format (no JSON text), as older databases hold them.
+  const store = (broker as unknown as { store: KvStore }).store
+  const { KEY_LIST, dbKey, u32 } = await import('../../../common/db/keys.ts')
+  const { encodeTextRecord } = await import('../../../common/db/records.ts')
+  const batch = store.batch()
+  for (const it of items) {
+    const key = dbKey(KEY_LIST, Buffer.alloc(16, 9), Buffer.concat([u32(0), Buffer.from(it.name, 'utf8')]))
+    batch.put(key, encodeTextRecord(it.name, 1, [it.createdAt, it.size, it.contentType, it.etag]))
+  }
+  store.write(batch)
+  t.equal(broker.listObjectsJson({ limit: 100 }, 0), page, 'format-1 entries render to the same page')
+  t.same(broker.listObjects({ limit: 100 }, 0).map((e) => ('name' in e ? e.name : e.subdir)), ['a/manifest', 'a/é', 'b'])
+})
