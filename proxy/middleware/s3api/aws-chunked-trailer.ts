@@ -4,14 +4,11 @@
 // `x-amz-checksum-crc32:<base64>\r\n` and an empty line. The checksum the x-amz-trailer header
 // names is verified before the last bytes go on (BadDigest otherwise, nothing stored). The
 // value arrives after the object's headers were sent, so it is checked but not kept.
-import { Transform } from 'node:stream'
 import type { TransformCallback } from 'node:stream'
-import type { BodyCheck } from './aws-chunked.ts'
 import type { ChecksumAlgorithm, Hasher } from './checksums.ts'
 import { CHECKSUM_ALGORITHMS, awsName, newHasher } from './checksums.ts'
-import type { S3Error } from './errors.ts'
 import { BadDigest, IncompleteBody, InvalidRequest } from './errors.ts'
-import { MAX_CHUNK_SIZE } from './aws-chunked.ts'
+import { DrainingDecoder, MAX_CHUNK_SIZE } from './aws-chunked.ts'
 
 export const STREAMING_UNSIGNED_TRAILER = 'STREAMING-UNSIGNED-PAYLOAD-TRAILER'
 const MAX_LINE = 4096
@@ -25,9 +22,7 @@ export function trailerAlgorithm(header: string | undefined): ChecksumAlgorithm 
   return algorithm as ChecksumAlgorithm
 }
 
-export class UnsignedTrailerDecoder extends Transform implements BodyCheck {
-  failure: S3Error | undefined
-  #buffer: Buffer = Buffer.alloc(0)
+export class UnsignedTrailerDecoder extends DrainingDecoder {
   #remaining: number | undefined
   #inTrailer = false
   #done = false
@@ -44,33 +39,18 @@ export class UnsignedTrailerDecoder extends Transform implements BodyCheck {
     this.#hasher = algorithm ? newHasher(algorithm) : undefined
   }
 
-  #fail(err: S3Error, callback: TransformCallback): void {
-    this.failure = err
-    callback(err)
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
-    this.#buffer = this.#buffer.length ? Buffer.concat([this.#buffer, chunk]) : chunk
-    try {
-      this.#drain()
-    } catch (err) {
-      return this.#fail(err as S3Error, callback)
-    }
-    callback()
-  }
-
   #line(): string | undefined {
-    const eol = this.#buffer.indexOf('\r\n')
+    const eol = this.buffer.indexOf('\r\n')
     if (eol < 0) {
-      if (this.#buffer.length > MAX_LINE) throw new IncompleteBody('Malformed aws-chunked body')
+      if (this.buffer.length > MAX_LINE) throw new IncompleteBody('Malformed aws-chunked body')
       return undefined
     }
-    const line = this.#buffer.subarray(0, eol).toString('latin1')
-    this.#buffer = this.#buffer.subarray(eol + 2)
+    const line = this.buffer.subarray(0, eol).toString('latin1')
+    this.buffer = this.buffer.subarray(eol + 2)
     return line
   }
 
-  #drain(): void {
+  protected drain(): void {
     while (!this.#done) {
       if (this.#inTrailer) {
         const line = this.#line()
@@ -97,10 +77,10 @@ export class UnsignedTrailerDecoder extends Transform implements BodyCheck {
         }
         this.#remaining = size
       }
-      if (this.#buffer.length < this.#remaining + 2) return
-      const data = Buffer.from(this.#buffer.subarray(0, this.#remaining))
-      if (this.#buffer.subarray(this.#remaining, this.#remaining + 2).toString('latin1') !== '\r\n') throw new IncompleteBody('Malformed aws-chunked chunk')
-      this.#buffer = this.#buffer.subarray(this.#remaining + 2)
+      if (this.buffer.length < this.#remaining + 2) return
+      const data = Buffer.from(this.buffer.subarray(0, this.#remaining))
+      if (this.buffer.subarray(this.#remaining, this.#remaining + 2).toString('latin1') !== '\r\n') throw new IncompleteBody('Malformed aws-chunked chunk')
+      this.buffer = this.buffer.subarray(this.#remaining + 2)
       this.#remaining = undefined
       this.#decoded += data.length
       if (this.#decoded > this.decodedLength) throw new IncompleteBody('More data than x-amz-decoded-content-length')
@@ -111,11 +91,11 @@ export class UnsignedTrailerDecoder extends Transform implements BodyCheck {
   }
 
   override _flush(callback: TransformCallback): void {
-    if (!this.#done || this.#decoded !== this.decodedLength) return this.#fail(new IncompleteBody(), callback)
+    if (!this.#done || this.#decoded !== this.decodedLength) return this.fail(new IncompleteBody(), callback)
     if (this.algorithm && this.#hasher) {
       const sent = this.#trailers.get(`x-amz-checksum-${this.algorithm}`)
-      if (sent === undefined) return this.#fail(new InvalidRequest(`The x-amz-checksum-${this.algorithm} trailer was not sent`), callback)
-      if (this.#hasher.digest().toString('base64') !== sent) return this.#fail(new BadDigest(`The ${awsName(this.algorithm)} you specified did not match the calculated checksum.`), callback)
+      if (sent === undefined) return this.fail(new InvalidRequest(`The x-amz-checksum-${this.algorithm} trailer was not sent`), callback)
+      if (this.#hasher.digest().toString('base64') !== sent) return this.fail(new BadDigest(`The ${awsName(this.algorithm)} you specified did not match the calculated checksum.`), callback)
     }
     if (this.#held) this.push(this.#held)
     callback()

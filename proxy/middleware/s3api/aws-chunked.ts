@@ -28,10 +28,32 @@ export interface ChunkSigner {
   seedSignature: string
 }
 
-/** Decodes and verifies an aws-chunked body; emits the payload. */
-export class AwsChunkedDecoder extends Transform implements BodyCheck {
+/** A body decoder that parses as the bytes arrive; a parse or check error is the request's answer. */
+export abstract class DrainingDecoder extends Transform implements BodyCheck {
   failure: S3Error | undefined
-  #buffer: Buffer = Buffer.alloc(0)
+  protected buffer: Buffer = Buffer.alloc(0)
+
+  protected fail(err: S3Error, callback: TransformCallback): void {
+    this.failure = err
+    callback(err)
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
+    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk
+    try {
+      this.drain()
+    } catch (err) {
+      return this.fail(err as S3Error, callback)
+    }
+    callback()
+  }
+
+  /** Consumes what `buffer` holds so far. */
+  protected abstract drain(): void
+}
+
+/** Decodes and verifies an aws-chunked body; emits the payload. */
+export class AwsChunkedDecoder extends DrainingDecoder {
   #previous: string
   #expecting: { size: number; signature: string } | undefined
   #finished = false
@@ -46,47 +68,32 @@ export class AwsChunkedDecoder extends Transform implements BodyCheck {
     this.#previous = signer.seedSignature
   }
 
-  #fail(err: S3Error, callback: TransformCallback): void {
-    this.failure = err
-    callback(err)
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
-    this.#buffer = this.#buffer.length ? Buffer.concat([this.#buffer, chunk]) : chunk
-    try {
-      this.#drain()
-    } catch (err) {
-      return this.#fail(err as S3Error, callback)
-    }
-    callback()
-  }
-
-  #drain(): void {
+  protected drain(): void {
     for (;;) {
       if (this.#finished) {
-        if (this.#buffer.length > 0 && this.#buffer.toString('latin1').trim() !== '') throw new InvalidArgument('Data after the final aws-chunked chunk')
-        this.#buffer = Buffer.alloc(0)
+        if (this.buffer.length > 0 && this.buffer.toString('latin1').trim() !== '') throw new InvalidArgument('Data after the final aws-chunked chunk')
+        this.buffer = Buffer.alloc(0)
         return
       }
       if (!this.#expecting) {
-        const eol = this.#buffer.indexOf('\r\n')
+        const eol = this.buffer.indexOf('\r\n')
         if (eol < 0) {
-          if (this.#buffer.length > MAX_CHUNK_HEADER) throw new IncompleteBody('Malformed aws-chunked header')
+          if (this.buffer.length > MAX_CHUNK_HEADER) throw new IncompleteBody('Malformed aws-chunked header')
           return
         }
-        const line = this.#buffer.subarray(0, eol).toString('latin1')
+        const line = this.buffer.subarray(0, eol).toString('latin1')
         const m = /^([0-9a-fA-F]+);chunk-signature=([0-9a-f]{64})$/.exec(line)
         if (!m) throw new IncompleteBody('Malformed aws-chunked header')
         const size = Number.parseInt(m[1] as string, 16)
         if (size > MAX_CHUNK_SIZE) throw new InvalidArgument('aws-chunked chunk too large')
         this.#expecting = { size, signature: m[2] as string }
-        this.#buffer = this.#buffer.subarray(eol + 2)
+        this.buffer = this.buffer.subarray(eol + 2)
       }
       const { size, signature } = this.#expecting
-      if (this.#buffer.length < size + 2) return
-      const data = this.#buffer.subarray(0, size)
-      if (this.#buffer.subarray(size, size + 2).toString('latin1') !== '\r\n') throw new IncompleteBody('Malformed aws-chunked chunk')
-      this.#buffer = this.#buffer.subarray(size + 2)
+      if (this.buffer.length < size + 2) return
+      const data = this.buffer.subarray(0, size)
+      if (this.buffer.subarray(size, size + 2).toString('latin1') !== '\r\n') throw new IncompleteBody('Malformed aws-chunked chunk')
+      this.buffer = this.buffer.subarray(size + 2)
       this.#expecting = undefined
       const hash = createHash('sha256').update(data).digest('hex')
       const expected = chunkSignature(this.signer.key, this.signer.amzDate, this.signer.scope, this.#previous, hash)
@@ -104,7 +111,7 @@ export class AwsChunkedDecoder extends Transform implements BodyCheck {
   }
 
   override _flush(callback: TransformCallback): void {
-    if (!this.#finished || this.#decoded !== this.decodedLength) return this.#fail(new IncompleteBody(), callback)
+    if (!this.#finished || this.#decoded !== this.decodedLength) return this.fail(new IncompleteBody(), callback)
     if (this.#held) this.push(this.#held)
     callback()
   }

@@ -13,7 +13,7 @@ interface AccountEntry {
   last_modified?: string
 }
 
-interface ContainerEntry {
+export interface ContainerEntry {
   name?: string
   subdir?: string
   bytes?: number
@@ -100,14 +100,14 @@ export async function getBucketLocation(req: S3Request): Promise<void> {
 }
 
 /** S3's encoding-type=url: the name percent-encoded, "/" kept. */
-function encoder(req: S3Request): (s: string) => string {
+export function encoder(req: S3Request): (s: string) => string {
   const type = req.query.get('encoding-type')
   if (type === undefined) return (s) => s
   if (type !== 'url') throw new InvalidArgument('Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: type })
   return (s) => encodeURIComponent(s).replace(/%2F/g, '/')
 }
 
-function maxKeysOf(req: S3Request, name: string): number {
+export function maxKeysOf(req: S3Request, name: string): number {
   const raw = req.query.get(name)
   if (raw === undefined) return 1000
   const n = Number(raw)

@@ -7,7 +7,8 @@
 import { IllegalVersioningConfigurationException, InvalidArgument, MalformedXML, NoSuchBucket, NotImplemented } from './errors.ts'
 import type { S3Request } from './s3-request.ts'
 import { quoteEtag, readXmlBody, s3ListingTime, sendEmpty, sendXml, swiftError } from './s3-request.ts'
-import { listingEtag } from './bucket.ts'
+import type { ContainerEntry } from './bucket.ts'
+import { encoder, listingEtag, maxKeysOf } from './bucket.ts'
 import { textOf } from './xml.ts'
 
 export const DELETE_MARKER_CONTENT_TYPE = 'application/x-deleted;swift_versions_deleted=1'
@@ -51,30 +52,15 @@ export async function putBucketVersioning(req: S3Request): Promise<void> {
   sendEmpty(req, 200)
 }
 
-interface VersionRow {
-  name?: string
-  subdir?: string
-  bytes?: number
-  hash?: string
-  last_modified?: string
-  content_type?: string
+interface VersionRow extends ContainerEntry {
   version_id?: string | null
   is_latest?: boolean
 }
 
-function maxKeysOf(req: S3Request): number {
-  const raw = req.query.get('max-keys')
-  if (raw === undefined) return 1000
-  if (!/^\d+$/.test(raw)) throw new InvalidArgument('Provided max-keys not an integer or within integer range', { ArgumentName: 'max-keys', ArgumentValue: raw })
-  return Math.min(Number(raw), 1000)
-}
-
 /** ListObjectVersions: the ?versions listing, versions and delete markers newest first per key. */
 export async function listObjectVersions(req: S3Request): Promise<void> {
-  const encodingType = req.query.get('encoding-type')
-  if (encodingType !== undefined && encodingType !== 'url') throw new InvalidArgument('Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: encodingType })
-  const encode = encodingType === 'url' ? (s: string) => encodeURIComponent(s).replace(/%2F/g, '/') : (s: string) => s
-  const maxKeys = maxKeysOf(req)
+  const encode = encoder(req)
+  const maxKeys = maxKeysOf(req, 'max-keys')
   const prefix = req.query.get('prefix') ?? ''
   const delimiter = req.query.get('delimiter') ?? ''
   const keyMarker = req.query.get('key-marker') ?? ''
@@ -119,7 +105,7 @@ export async function listObjectVersions(req: S3Request): Promise<void> {
   }
   out.MaxKeys = maxKeys
   if (delimiter) out.Delimiter = encode(delimiter)
-  if (encodingType) out.EncodingType = 'url'
+  if (req.query.has('encoding-type')) out.EncodingType = 'url'
   out.IsTruncated = truncated ? 'true' : 'false'
   if (versions.length) out.Version = versions
   if (markers.length) out.DeleteMarker = markers

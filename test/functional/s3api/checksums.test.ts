@@ -86,18 +86,10 @@ t.test('checksums: refused writes store nothing; CRC32C; multipart objects are S
   t.same(JSON.parse(left.body.toString() || '[]'), [], 'its segments went with it')
 })
 
-t.test('boto3: checksums stored, returned, attributes, composite multipart checksums', async (t) => {
+t.test('boto3: checksums (stored, returned, attributes, composite multipart) and bucket versioning over Swift object versioning', async (t) => {
   if (!requirePython(t, 'boto3', 'python3-boto3')) return
   const cluster = await startS3Cluster(t, { min_segment_size: 1024 })
-  const script = fileURLToPath(new URL('../../fixtures/s3api/boto3-checksums.py', import.meta.url))
-  const r = await run(SYSTEM_PYTHON, [script, cluster.url, S3_USER.accessKey, S3_USER.secret])
-  assertScript(t, r.stdout, r.stderr)
-})
-
-t.test('boto3: bucket versioning over Swift object versioning', async (t) => {
-  if (!requirePython(t, 'boto3', 'python3-boto3')) return
-  const cluster = await startS3Cluster(t, { min_segment_size: 1024 })
-  const script = fileURLToPath(new URL('../../fixtures/s3api/boto3-versioning.py', import.meta.url))
+  const script = fileURLToPath(new URL('../../fixtures/s3api/boto3-features.py', import.meta.url))
   const r = await run(SYSTEM_PYTHON, [script, cluster.url, S3_USER.accessKey, S3_USER.secret])
   assertScript(t, r.stdout, r.stderr)
 })
