@@ -14,6 +14,7 @@ import type { SwiftPath } from '../../request-path.ts'
 import { swiftPathOf } from '../../request-path.ts'
 import type { Downstream, SubResponse } from '../../subrequest.ts'
 import { quoteSwiftPath, respondWithSubresponse, subrequest, withSysmeta } from '../../subrequest.ts'
+import type { ObjectCall } from './ov-support.ts'
 import { MAX_FILE_SIZE, PRE_AUTHED, authorizeObjectWrite, checkResponseError, copiedObjectHeaders, isSuccess, safeDecode, truthy } from './ov-support.ts'
 import { DELETE_MARKER_CONTENT_TYPE } from './version-names.ts'
 
@@ -27,11 +28,7 @@ const plain = (status: number, body: string) => new HttpError(status, { body, he
 type Row = { name: string; content_type?: string }
 
 /** One object write on a versioned container. */
-interface LegacyObject {
-  ctx: ProxyContext
-  next: () => Promise<void>
-  downstream: Downstream
-  p: SwiftPath & { container: string; object: string }
+interface LegacyObject extends ObjectCall {
   versionsCont: string
   writeAcl: string | undefined
   readAcl: string | undefined
@@ -209,7 +206,7 @@ async function containerRequest(ctx: ProxyContext, next: () => Promise<void>, al
   })
 }
 
-async function objectRequest(o: Omit<LegacyObject, 'versionsCont' | 'writeAcl' | 'readAcl'>, deps: MiddlewareDeps, allow: string | undefined): Promise<void> {
+async function objectRequest(o: ObjectCall, deps: MiddlewareDeps, allow: string | undefined): Promise<void> {
   if (!deps.getContainerInfo) return o.next()
   const info = await deps.getContainerInfo(o.ctx, o.p.account, o.p.container)
   let enabled = truthy(allow)

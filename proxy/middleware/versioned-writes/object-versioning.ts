@@ -15,6 +15,7 @@ import { swiftPathOf } from '../../request-path.ts'
 import type { Downstream } from '../../subrequest.ts'
 import { downstreamOf, quoteSwiftPath, respondWithSubresponse, subrequest } from '../../subrequest.ts'
 import { handleAccountListing, handleContainerRequest } from './object-versioning-listing.ts'
+import type { ObjectCall } from './ov-support.ts'
 import {
   ByteCounter,
   authorizeObjectWrite,
@@ -51,11 +52,7 @@ const plain = (status: number, body: string) => new HttpError(status, { body, he
 const nonExpiry = (name: string) => name === 'x-delete-at' || name === 'x-delete-after'
 
 /** One object request on a container that is (or was) versioned. */
-interface ObjectRequest {
-  ctx: ProxyContext
-  next: () => Promise<void>
-  downstream: Downstream
-  p: SwiftPath & { container: string; object: string }
+interface ObjectRequest extends ObjectCall {
   info: ContainerInfoView
   /** The versions container's name ('' when the container was never versioned). */
   versionsCont: string

@@ -6,7 +6,16 @@ import { Transform } from 'node:stream'
 import type { TransformCallback } from 'node:stream'
 import { HttpError } from '../../../common/http/errors.ts'
 import type { ProxyContext, ProxyState } from '../../context.ts'
-import type { SubResponse } from '../../subrequest.ts'
+import type { SwiftPath } from '../../request-path.ts'
+import type { Downstream, SubResponse } from '../../subrequest.ts'
+
+/** An object request a versioning mode handles: the layers below it, as next and as a subrequest target. */
+export interface ObjectCall {
+  ctx: ProxyContext
+  next: () => Promise<void>
+  downstream: Downstream
+  p: SwiftPath & { container: string; object: string }
+}
 
 /** Swift's make_pre_authed_request: the layers below see no authorize callback. */
 export const PRE_AUTHED: Partial<ProxyState> = { authorize: undefined }
