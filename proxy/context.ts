@@ -114,4 +114,6 @@ export interface MiddlewareDeps {
    * `admin` sections are shown only to requests signed with the admin_key.
    */
   registerInfo?: ((name: string, data: Record<string, unknown>, options?: { admin?: boolean }) => void) | undefined
+  /** The filter names of the pipeline being built, for filters that need another (object versioning: symlink). */
+  pipeline?: readonly string[] | undefined
 }

@@ -107,10 +107,12 @@ export function buildPipeline(options: BuildPipelineOptions): Koa<ProxyState> {
   koa.silent = true
   koa.on('error', (err: unknown) => options.deps.logger.debug('koa error', { err }))
   koa.use(requestBase(options.config, options.deps))
-  for (const name of resolvePipeline(options.config.pipeline, registry)) {
+  const names = resolvePipeline(options.config.pipeline, registry)
+  const deps: MiddlewareDeps = { ...options.deps, pipeline: names }
+  for (const name of names) {
     if (name === 'proxy-server') break
     const conf = options.config.filters[name] ?? options.config.ini.DEFAULT ?? {}
-    koa.use(factoryFor(name, conf, registry).create(conf, options.deps))
+    koa.use(factoryFor(name, conf, registry).create(conf, deps))
   }
   koa.use(options.app)
   return koa

@@ -13,12 +13,19 @@ import { CLIENT_HISTORY_LOC, CLIENT_VERSIONS_LOC, legacyVersionedWritesRequest }
 import { objectVersioningRequest } from './object-versioning.ts'
 import { truthy } from './ov-support.ts'
 
+/** A pipeline that cannot run object versioning (the code pipeline.ts uses for its own errors). */
+export class VersioningConfigError extends Error {
+  readonly code = 'ERR_PROXY_PIPELINE'
+}
+
 export const versionedWritesFactory: MiddlewareFactory = {
   name: 'versioned_writes',
   create(conf, deps) {
     const allow = conf.allow_versioned_writes
     const objectVersioning = truthy(conf.allow_object_versioning)
     if (truthy(allow)) deps.registerInfo?.('versioned_writes', { allowed_flags: [CLIENT_VERSIONS_LOC, CLIENT_HISTORY_LOC] })
+    // Versions sit behind static symlinks: Swift refuses to start without the symlink filter.
+    if (objectVersioning && deps.pipeline && !deps.pipeline.includes('symlink')) throw new VersioningConfigError('object versioning requires symlinks')
     if (objectVersioning) deps.registerInfo?.('object_versioning', {})
     const mw: ProxyMiddleware = (ctx, next) => {
       const below = downstreamOf(ctx, mw)

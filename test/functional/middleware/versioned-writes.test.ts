@@ -4,6 +4,9 @@
 // and a session recorded against Debian's Swift 2.30.1 (test/fixtures/versioning) replayed.
 import t from 'tap'
 import { readFile } from 'node:fs/promises'
+import { silentLogger } from '../../../common/logger.ts'
+import { parseProxyConfigText } from '../../../proxy/config.ts'
+import { buildPipeline } from '../../../proxy/pipeline.ts'
 import { startCluster } from '../../helpers/cluster.ts'
 import type { Cluster } from '../../helpers/cluster.ts'
 import type { Step } from '../../fixtures/versioning/scenario.ts'
@@ -171,4 +174,12 @@ t.test('allow_versioned_writes = false refuses the headers with 412', async (t) 
   t.equal((await c.request('HEAD', '/v1/AUTH_test/c', { headers: h })).status, 404)
   const info = JSON.parse((await c.request('GET', '/info')).body.toString()) as Record<string, unknown>
   t.equal(info.versioned_writes, undefined)
+})
+
+t.test('object versioning refuses a pipeline without symlink, as Swift does', async (t) => {
+  const conf = (pipeline: string) =>
+    parseProxyConfigText(`[pipeline:main]\npipeline = ${pipeline}\n[app:proxy-server]\n[filter:versioned_writes]\nallow_versioned_writes = true\nallow_object_versioning = true\n`)
+  const app = async () => undefined
+  t.throws(() => buildPipeline({ config: conf('catch_errors versioned_writes proxy-server'), deps: { logger: silentLogger }, app }), { code: 'ERR_PROXY_PIPELINE', message: 'object versioning requires symlinks' })
+  t.ok(buildPipeline({ config: conf('catch_errors versioned_writes symlink proxy-server'), deps: { logger: silentLogger }, app }))
 })
