@@ -32,7 +32,8 @@ export const asyncIo: SmallIo = {
   close: promisify(fs.close) as (fd: number) => Promise<void>,
   readFile: (path) => fs.promises.readFile(path),
   unlink: (path) => fs.promises.unlink(path),
-  appendFile: (path, text) => fs.promises.appendFile(path, text),
+  // The callback form: fs/promises' would open a FileHandle (tracked, closed through GC hooks).
+  appendFile: (path, text) => new Promise((resolve, reject) => fs.appendFile(path, text, (err) => (err ? reject(err) : resolve()))),
 }
 
 export const syncIo: SmallIo = {
@@ -49,5 +50,4 @@ export const syncIo: SmallIo = {
 
 export const fdatasyncFd = promisify(fs.fdatasync) as (fd: number) => Promise<void>
 export const fsyncFd = promisify(fs.fsync) as (fd: number) => Promise<void>
-export const openFd = asyncIo.open as (path: string, flags: string) => Promise<number>
 export const closeFd = asyncIo.close as (fd: number) => Promise<void>
