@@ -24,17 +24,19 @@ function assertScript(t: Test, stdout: string, stderr: string): void {
   t.equal(lines.at(-1)?.name, 'done', 'the script ran to its end', { stderr: stderr.slice(-3000) })
 }
 
-t.test('checksums: refused writes store nothing; CRC32C; multipart objects are SLOs', async (t) => {
-  const cluster = await startS3Cluster(t, { min_segment_size: 1024 })
-  t.equal((await s3Request(cluster, 'PUT', '/sums')).status, 200, 'bucket created')
-  const exists = async (key: string) => (await s3Request(cluster, 'HEAD', `/sums/${key}`)).status === 200
+// One cluster for both tests (a cluster start is much of their cost).
+const cluster = await startS3Cluster(t, { min_segment_size: 1024 })
 
-  let r = await s3Request(cluster, 'PUT', '/sums/c32c', { 'x-amz-checksum-crc32c': CRC32C_CHECK, 'x-amz-sdk-checksum-algorithm': 'CRC32C' }, '123456789')
+t.test('checksums: refused writes store nothing; CRC32C; multipart objects are SLOs', async (t) => {
+  t.equal((await s3Request(cluster, 'PUT', '/rawsums')).status, 200, 'bucket created')
+  const exists = async (key: string) => (await s3Request(cluster, 'HEAD', `/rawsums/${key}`)).status === 200
+
+  let r = await s3Request(cluster, 'PUT', '/rawsums/c32c', { 'x-amz-checksum-crc32c': CRC32C_CHECK, 'x-amz-sdk-checksum-algorithm': 'CRC32C' }, '123456789')
   t.equal(r.status, 200, 'CRC32C of the check string accepted')
   t.equal(r.headers['x-amz-checksum-crc32c'], CRC32C_CHECK, 'and echoed')
-  r = await s3Request(cluster, 'HEAD', '/sums/c32c', { 'x-amz-checksum-mode': 'ENABLED' })
+  r = await s3Request(cluster, 'HEAD', '/rawsums/c32c', { 'x-amz-checksum-mode': 'ENABLED' })
   t.same([r.headers['x-amz-checksum-crc32c'], r.headers['x-amz-checksum-type']], [CRC32C_CHECK, 'FULL_OBJECT'], 'HEAD with checksum mode returns it')
-  r = await s3Request(cluster, 'GET', '/sums/c32c', { 'x-amz-checksum-mode': 'ENABLED', range: 'bytes=0-3' })
+  r = await s3Request(cluster, 'GET', '/rawsums/c32c', { 'x-amz-checksum-mode': 'ENABLED', range: 'bytes=0-3' })
   t.equal(r.headers['x-amz-checksum-crc32c'], undefined, 'a ranged GET returns no whole-object checksum')
 
   const refusals: { name: string; headers: Record<string, string>; code: string }[] = [
@@ -45,7 +47,7 @@ t.test('checksums: refused writes store nothing; CRC32C; multipart objects are S
     { name: 'unknown algorithm', headers: { 'x-amz-sdk-checksum-algorithm': 'MD4' }, code: 'InvalidRequest' },
   ]
   for (const [i, c] of refusals.entries()) {
-    r = await s3Request(cluster, 'PUT', `/sums/bad${i}`, c.headers, '123456789')
+    r = await s3Request(cluster, 'PUT', `/rawsums/bad${i}`, c.headers, '123456789')
     t.equal(r.status, 400, `${c.name}: 400`)
     t.equal(codeOf(r.body), c.code, `${c.name}: ${c.code}`, { body: r.body.toString() })
     t.notOk(await exists(`bad${i}`), `${c.name}: nothing written`)
@@ -56,39 +58,38 @@ t.test('checksums: refused writes store nothing; CRC32C; multipart objects are S
     const data = Buffer.from('123456789')
     const body = Buffer.from(`5\r\n12345\r\n4\r\n6789\r\n0\r\nx-amz-checksum-crc32c:${trailerValue}\r\n\r\n`)
     const headers = { 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': String(data.length), 'x-amz-trailer': 'x-amz-checksum-crc32c', 'x-amz-sdk-checksum-algorithm': 'CRC32C' }
-    const s = sign(cluster, 'PUT', `/sums/${key}`, headers, 'STREAMING-UNSIGNED-PAYLOAD-TRAILER')
-    return cluster.request('PUT', `/sums/${key}`, { headers: s.headers, body })
+    const s = sign(cluster, 'PUT', `/rawsums/${key}`, headers, 'STREAMING-UNSIGNED-PAYLOAD-TRAILER')
+    return cluster.request('PUT', `/rawsums/${key}`, { headers: s.headers, body })
   }
   r = await trailed('trailer-good', CRC32C_CHECK)
   t.equal(r.status, 200, 'trailer checksum accepted')
-  t.equal((await s3Request(cluster, 'GET', '/sums/trailer-good')).body.toString(), '123456789', 'the decoded body is stored')
+  t.equal((await s3Request(cluster, 'GET', '/rawsums/trailer-good')).body.toString(), '123456789', 'the decoded body is stored')
   r = await trailed('trailer-bad', 'AAAAAA==')
   t.equal(codeOf(r.body), 'BadDigest', 'trailer checksum mismatch: BadDigest')
   t.notOk(await exists('trailer-bad'), 'trailer checksum mismatch: nothing written')
 
   // A completed multipart upload, seen through the Swift API.
-  const init = await s3Request(cluster, 'POST', '/sums/big?uploads')
+  const init = await s3Request(cluster, 'POST', '/rawsums/big?uploads')
   const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(init.body.toString())?.[1] ?? ''
   const parts = [Buffer.alloc(1500, 'a'), Buffer.alloc(700, 'b')]
   const etags: string[] = []
-  for (const [i, p] of parts.entries()) etags.push(String((await s3Request(cluster, 'PUT', `/sums/big?partNumber=${i + 1}&uploadId=${uploadId}`, {}, p)).headers.etag))
+  for (const [i, p] of parts.entries()) etags.push(String((await s3Request(cluster, 'PUT', `/rawsums/big?partNumber=${i + 1}&uploadId=${uploadId}`, {}, p)).headers.etag))
   const complete = `<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${e}</ETag></Part>`).join('')}</CompleteMultipartUpload>`
-  t.equal((await s3Request(cluster, 'POST', `/sums/big?uploadId=${uploadId}`, {}, complete)).status, 200, 'upload completed')
+  t.equal((await s3Request(cluster, 'POST', `/rawsums/big?uploadId=${uploadId}`, {}, complete)).status, 200, 'upload completed')
   const token = await swiftToken(cluster)
-  const head = await cluster.request('HEAD', '/v1/AUTH_test/sums/big', { headers: { 'x-auth-token': token } })
+  const head = await cluster.request('HEAD', '/v1/AUTH_test/rawsums/big', { headers: { 'x-auth-token': token } })
   t.equal(head.headers['x-static-large-object'], 'True', 'the object is a Swift SLO')
   t.equal(Number(head.headers['content-length']), 2200, 'Swift serves its assembled length')
-  const manifest = await cluster.request('GET', '/v1/AUTH_test/sums/big?multipart-manifest=get', { headers: { 'x-auth-token': token } })
+  const manifest = await cluster.request('GET', '/v1/AUTH_test/rawsums/big?multipart-manifest=get', { headers: { 'x-auth-token': token } })
   const segments = JSON.parse(manifest.body.toString()) as { name: string; bytes: number }[]
-  t.same(segments.map((s) => [s.name, s.bytes]), [[`/sums+segments/big/${uploadId}/1`, 1500], [`/sums+segments/big/${uploadId}/2`, 700]], 'its manifest names the parts in <bucket>+segments')
-  t.equal((await s3Request(cluster, 'DELETE', '/sums/big')).status, 204, 'DeleteObject')
-  const left = await cluster.request('GET', '/v1/AUTH_test/sums+segments?format=json', { headers: { 'x-auth-token': token } })
+  t.same(segments.map((s) => [s.name, s.bytes]), [[`/rawsums+segments/big/${uploadId}/1`, 1500], [`/rawsums+segments/big/${uploadId}/2`, 700]], 'its manifest names the parts in <bucket>+segments')
+  t.equal((await s3Request(cluster, 'DELETE', '/rawsums/big')).status, 204, 'DeleteObject')
+  const left = await cluster.request('GET', '/v1/AUTH_test/rawsums+segments?format=json', { headers: { 'x-auth-token': token } })
   t.same(JSON.parse(left.body.toString() || '[]'), [], 'its segments went with it')
 })
 
 t.test('boto3: checksums (stored, returned, attributes, composite multipart) and bucket versioning over Swift object versioning', async (t) => {
   if (!requirePython(t, 'boto3', 'python3-boto3')) return
-  const cluster = await startS3Cluster(t, { min_segment_size: 1024 })
   const script = fileURLToPath(new URL('../../fixtures/s3api/boto3-features.py', import.meta.url))
   const r = await run(SYSTEM_PYTHON, [script, cluster.url, S3_USER.accessKey, S3_USER.secret])
   assertScript(t, r.stdout, r.stderr)
