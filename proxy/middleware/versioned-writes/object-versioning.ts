@@ -28,7 +28,7 @@ import {
   isSuccess,
   safeDecode,
   truthy,
-  withPath,
+  withReservedPath,
 } from './ov-support.ts'
 import {
   DELETE_MARKER_CONTENT_TYPE,
@@ -237,9 +237,8 @@ async function handleRead(o: ObjectRequest): Promise<void> {
 
 async function readVersion(o: ObjectRequest, versionId: string): Promise<void> {
   const ctx = o.ctx
-  ctx.req.headers['x-backend-allow-reserved-names'] = 'true'
   let markerFound = false
-  await withPath(ctx, objectPath(o, o.versionsCont, versionsObjectName(o.p.object, versionId)), ctx.querystring, () =>
+  await withReservedPath(ctx, objectPath(o, o.versionsCont, versionsObjectName(o.p.object, versionId)), ctx.querystring, () =>
     editAnswer(ctx, o.next, (a) => {
       if (isSuccess(a.status)) a.set('X-Object-Version-Id', versionId)
       markerFound = (a.get('X-Backend-Content-Type') ?? a.get('Content-Type')) === DELETE_MARKER_CONTENT_TYPE
@@ -289,8 +288,7 @@ async function deleteVersion(o: ObjectRequest, versionId: string): Promise<void>
     await checkResponseError(link, 'versioning')
     link.discard()
   }
-  ctx.req.headers['x-backend-allow-reserved-names'] = 'true'
-  await withPath(ctx, objectPath(o, o.versionsCont, versionObj), ctx.querystring, () =>
+  await withReservedPath(ctx, objectPath(o, o.versionsCont, versionObj), ctx.querystring, () =>
     editAnswer(ctx, o.next, (a) => {
       a.set('X-Object-Version-Id', versionId)
       a.set('X-Object-Current-Version-Id', currentVersionId)

@@ -126,13 +126,20 @@ export async function editAnswer(ctx: ProxyContext, next: () => Promise<void>, e
   })
 }
 
-/** Runs the layers below on another (quoted) path, as Swift's middleware rewriting req.path_info. */
-export async function withPath(ctx: ProxyContext, path: string, query: string, run: () => Promise<void>): Promise<void> {
+/**
+ * Runs the layers below on another (quoted) path in the reserved namespace, as Swift's
+ * middleware rewriting req.path_info; the layers above see the client's path and headers again.
+ */
+export async function withReservedPath(ctx: ProxyContext, path: string, query: string, run: () => Promise<void>): Promise<void> {
   const original = ctx.url
+  const allowed = ctx.req.headers['x-backend-allow-reserved-names']
   ctx.url = query ? `${path}?${query}` : path
+  ctx.req.headers['x-backend-allow-reserved-names'] = 'true'
   try {
     await run()
   } finally {
     ctx.url = original
+    if (allowed === undefined) delete ctx.req.headers['x-backend-allow-reserved-names']
+    else ctx.req.headers['x-backend-allow-reserved-names'] = allowed
   }
 }
