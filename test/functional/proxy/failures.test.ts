@@ -107,3 +107,16 @@ t.test('error limiting skips a node that keeps failing', async (t) => {
   for (let i = 0; i < 3; i++) t.equal((await c.request('GET', '/v1/AUTH_test/e/o')).status, 200)
   t.equal(hits, 2, 'a limited node is skipped for error_suppression_interval')
 })
+
+t.test('a client that stops sending its body gets 408 after client_timeout, and nothing is stored', async (t) => {
+  const c = await startCluster(t, { proxySettings: { client_timeout: 0.5 } })
+  t.equal((await c.request('PUT', '/v1/AUTH_test/slow')).status, 201)
+  const { PassThrough } = await import('node:stream')
+  const body = new PassThrough()
+  const answer = c.request('PUT', '/v1/AUTH_test/slow/o', { headers: { 'Content-Length': '100' }, body })
+  body.write('0123456789') // then silence: 90 bytes never come
+  const r = await answer
+  body.destroy()
+  t.equal(r.status, 408, 'Request Timeout, as Swift answers')
+  t.equal((await c.request('HEAD', '/v1/AUTH_test/slow/o')).status, 404, 'no part of the object stored')
+})
