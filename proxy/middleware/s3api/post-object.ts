@@ -1,6 +1,6 @@
 // POST Object (browser form uploads, AWS's "Browser-Based Uploads Using POST"): the form's
 // fields stand for a PutObject's headers (Content-Type, Cache-Control, Content-Disposition,
-// Content-Encoding, Expires, x-amz-meta-*, acl, x-amz-storage-class, x-amz-checksum-*), the
+// Content-Encoding, Expires, x-amz-meta-*, acl, tagging, x-amz-storage-class, x-amz-checksum-*), the
 // key may name ${filename}, the policy's content-length-range bounds the file (checked as it
 // streams: a file out of range leaves the backend PUT unfinished, so nothing is stored), and
 // the answer is success_action_redirect (303 with bucket, key and etag), or
@@ -9,7 +9,9 @@ import type { TransformCallback } from 'node:stream'
 import { Transform } from 'node:stream'
 import type { ProxyContext } from '../../context.ts'
 import type { BodyCheck } from './aws-chunked.ts'
-import { EntityTooLarge, EntityTooSmall, IncompleteBody, InvalidArgument, S3Error } from './errors.ts'
+import { EntityTooLarge, EntityTooSmall, IncompleteBody, InvalidArgument, MalformedXML, S3Error } from './errors.ts'
+import { tagsOfDocument } from './tagging.ts'
+import { parseXml } from './xml.ts'
 import type { PostForm } from './post-form.ts'
 import type { PolicyLimits } from './post-policy.ts'
 import type { S3Request } from './s3-request.ts'
@@ -40,8 +42,20 @@ export function formAsHeaders(ctx: ProxyContext, form: PostForm): void {
   for (const [name, value] of form.fields) {
     if (HEADER_FIELDS.includes(name) || name.startsWith('x-amz-meta-')) headers[name] = value
     else if (name === 'acl') headers['x-amz-acl'] = value
+    else if (name === 'tagging') headers['x-amz-tagging'] = taggingOfField(value)
   }
   headers['content-type'] ??= 'binary/octet-stream'
+}
+
+/** The form's tagging field (a Tagging XML document) as an x-amz-tagging header value. */
+function taggingOfField(xml: string): string {
+  let doc: Record<string, unknown>
+  try {
+    doc = parseXml(Buffer.from(xml))
+  } catch {
+    throw new MalformedXML()
+  }
+  return new URLSearchParams(tagsOfDocument(doc)).toString()
 }
 
 /** Bounds the file by the policy's content-length-range, holding back its last bytes until the bound holds. */

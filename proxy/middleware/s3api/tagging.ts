@@ -56,15 +56,19 @@ async function store(req: S3Request, value: string): Promise<void> {
   if (res.status !== 204 && res.status !== 202 && res.status !== 200) throw swiftError(req, res, req.key !== undefined ? noSuchKey(req) : undefined)
 }
 
-export async function putTagging(req: S3Request): Promise<void> {
-  const doc = await readXmlBody(req)
+/** The tags of a <Tagging><TagSet><Tag>... document (PutObjectTagging's body, POST Object's tagging field). */
+export function tagsOfDocument(doc: Record<string, unknown>): [string, string][] {
   const tagging = doc.Tagging
   if (tagging === undefined || tagging === null || typeof tagging !== 'object') throw new MalformedXML()
-  const tags: [string, string][] = listOf((tagging as Record<string, unknown>).TagSet, 'Tag').map((t) => {
+  return listOf((tagging as Record<string, unknown>).TagSet, 'Tag').map((t) => {
     const key = textOf(t, 'Key')
     if (key === undefined) throw new MalformedXML()
     return [key, textOf(t, 'Value') ?? '']
   })
+}
+
+export async function putTagging(req: S3Request): Promise<void> {
+  const tags = tagsOfDocument(await readXmlBody(req))
   checkTags(tags, req.key !== undefined ? 'object' : 'bucket')
   await store(req, new URLSearchParams(tags).toString())
   sendEmpty(req, req.key !== undefined ? 200 : 204)

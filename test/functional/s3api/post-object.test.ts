@@ -1,5 +1,5 @@
 // POST Object (browser form uploads) against Tern's s3api: forms signed with SigV4 and SigV2
-// policies, ${filename} keys, success_action_status / success_action_redirect answers, and
+// policies, ${filename} keys, metadata and tagging fields, success_action_status / success_action_redirect answers, and
 // every refused form (expired or violated policy, extra field, file outside
 // content-length-range, bad signature, anonymous write, malformed policy) answering AWS's
 // error code with nothing written. Swift's own s3api answers NotImplemented to all of these.
@@ -54,8 +54,8 @@ t.test('POST Object: signed forms store the file; refused forms answer AWS codes
 
   // SigV4, ${filename}, Content-Type and metadata fields, 201 with its XML; a big file crosses many chunks.
   const data = randomBytes(3 * 1024 * 1024 + 17)
-  const conditions = [{ bucket: 'forms' }, ['starts-with', '$key', 'uploads/'], { success_action_status: '201' }, ['starts-with', '$Content-Type', 'text/'], { 'x-amz-meta-color': 'blue' }, ['content-length-range', 1, 4 * 1024 * 1024]]
-  let r = await post(cluster, 'forms', [['key', 'uploads/${filename}'], ['Content-Type', 'text/plain'], ['x-amz-meta-color', 'blue'], ['success_action_status', '201'], ...v4Fields(conditions)], { filename: 'hello.txt', data }, [['ignored-after-file', 'x']])
+  const conditions = [{ bucket: 'forms' }, ['starts-with', '$key', 'uploads/'], { success_action_status: '201' }, ['starts-with', '$Content-Type', 'text/'], { 'x-amz-meta-color': 'blue' }, ['starts-with', '$tagging', ''], ['content-length-range', 1, 4 * 1024 * 1024]]
+  let r = await post(cluster, 'forms', [['key', 'uploads/${filename}'], ['Content-Type', 'text/plain'], ['x-amz-meta-color', 'blue'], ['tagging', '<Tagging><TagSet><Tag><Key>team</Key><Value>web</Value></Tag></TagSet></Tagging>'], ['success_action_status', '201'], ...v4Fields(conditions)], { filename: 'hello.txt', data }, [['ignored-after-file', 'x']])
   t.equal(r.status, 201, 'SigV4 form: 201', { body: r.body.toString() })
   const doc = xmlText(r.body)
   t.match(doc, /<PostResponse[^>]*>.*<Bucket>forms<\/Bucket><Key>uploads\/hello\.txt<\/Key><ETag>"([0-9a-f]{32})"<\/ETag>/s, 'PostResponse document')
@@ -65,6 +65,7 @@ t.test('POST Object: signed forms store the file; refused forms answer AWS codes
   t.equal(md5(g.body), md5(data), 'the stored bytes are the file')
   t.equal(g.headers['content-type'], 'text/plain', 'Content-Type field kept')
   t.equal(g.headers['x-amz-meta-color'], 'blue', 'metadata field kept')
+  t.match((await s3Request(cluster, 'GET', '/forms/uploads/hello.txt?tagging')).body.toString(), /<Tag><Key>team<\/Key><Value>web<\/Value><\/Tag>/, 'tagging field kept')
 
   // SigV2 with success_action_redirect: 303 to the URL with bucket, key and etag.
   const v2Policy = b64({ expiration: new Date(Date.now() + 600_000).toISOString(), conditions: [{ bucket: 'forms' }, { key: 'v2.bin' }, ['starts-with', '$success_action_redirect', 'http://example.com/']] })
