@@ -124,7 +124,8 @@ function requestBody(ctx: ProxyContext, auth: S3Authenticated | undefined): { bo
 /** Adds the check of an x-amz-checksum-* header (PUT bodies: objects and parts). */
 function withChecksum(ctx: ProxyContext, body: ReturnType<typeof requestBody>): ReturnType<typeof requestBody> {
   const wanted = requestedChecksum(ctx.req.headers)
-  if (!wanted || (ctx.method !== 'PUT' && ctx.method !== 'POST')) return body
+  // CompleteMultipartUpload's x-amz-checksum-* is the whole object's, not its XML body's.
+  if (!wanted || (ctx.method !== 'PUT' && ctx.method !== 'POST') || (ctx.method === 'POST' && ctx.query.uploadId !== undefined)) return body
   const check = new ChecksumCheck(wanted)
   const inner = body.check
   check.on('error', () => body.body.unpipe(check))
