@@ -32,7 +32,7 @@ import { authenticatePost, checkPolicy } from './post-policy.ts'
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload, listMultipartUploads, listParts, uploadPart } from './multipart.ts'
 import { deleteObject, getObject, putObject } from './object.ts'
 import type { S3Config, S3Request } from './s3-request.ts'
-import { checkBucketName, checkKey, sendXml, swiftError } from './s3-request.ts'
+import { checkBucketName, checkKey } from './s3-request.ts'
 import { EMPTY_SHA256, STREAMING_PAYLOAD, UNSIGNED_PAYLOAD, queryPairs } from './sigv4.ts'
 import { SwiftClient, downstreamOf } from './swift-client.ts'
 
