@@ -92,21 +92,28 @@ export function cpuBetween(before: readonly ProcSample[], after: readonly ProcSa
 
 /** Summed VmRSS of the given pids, bytes. */
 export function rssOf(pids: readonly number[]): number {
-  let total = 0
-  for (const pid of pids) {
-    try {
-      total += statusKb(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS') ?? 0
-    } catch {
-      // exited
-    }
-  }
-  return total
+  return rssEach(pids).reduce((a, b) => a + b, 0)
 }
 
-/** Samples a cluster's tree: CPU before/after a run and the peak of its summed RSS during it. */
+/** VmRSS of each of the given pids, bytes (0 for one that exited). */
+export function rssEach(pids: readonly number[]): number[] {
+  return pids.map((pid) => {
+    try {
+      return statusKb(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmRSS') ?? 0
+    } catch {
+      return 0
+    }
+  })
+}
+
+/**
+ * Samples a cluster's tree: CPU before/after a run, the peak of its summed RSS during it, and
+ * the peak RSS of its largest process (the issue's memory target is per server).
+ */
 export class ClusterMeter {
   #timer: NodeJS.Timeout | undefined
   #peak = 0
+  #peakProcess = 0
   #before: ProcSample[] = []
   #pids: number[] = []
 
@@ -119,17 +126,23 @@ export class ClusterMeter {
   start(sampleMs = 250): void {
     this.#before = this.tree()
     this.#pids = this.#before.map((p) => p.pid)
-    this.#peak = rssOf(this.#pids)
-    this.#timer = setInterval(() => {
-      this.#peak = Math.max(this.#peak, rssOf(this.#pids))
-    }, sampleMs)
+    this.#peak = 0
+    this.#peakProcess = 0
+    this.#sample(this.#pids)
+    this.#timer = setInterval(() => this.#sample(this.#pids), sampleMs)
     this.#timer.unref()
   }
 
-  stop(): { cpuSeconds: number; peakRssBytes: number; processes: number } {
+  stop(): { cpuSeconds: number; peakRssBytes: number; peakProcessRssBytes: number; processes: number } {
     if (this.#timer) clearInterval(this.#timer)
     const after = this.tree()
-    this.#peak = Math.max(this.#peak, rssOf(after.map((p) => p.pid)))
-    return { cpuSeconds: cpuBetween(this.#before, after), peakRssBytes: this.#peak, processes: after.length }
+    this.#sample(after.map((p) => p.pid))
+    return { cpuSeconds: cpuBetween(this.#before, after), peakRssBytes: this.#peak, peakProcessRssBytes: this.#peakProcess, processes: after.length }
+  }
+
+  #sample(pids: readonly number[]): void {
+    const each = rssEach(pids)
+    this.#peak = Math.max(this.#peak, each.reduce((a, b) => a + b, 0))
+    this.#peakProcess = Math.max(this.#peakProcess, ...each)
   }
 }

@@ -46,6 +46,11 @@ export function checkTargets(result: BenchResult): TargetCheck[] {
     if (r.op === 'get' && r.size === 64 * 1024 * 1024 && x.mbPerSec !== null) out.push({ goal: '64 MiB GET ≥ 1.5× Swift MB/s', row: label(r), value: fmtRatio(x.mbPerSec), met: x.mbPerSec >= 1.5 })
     if (r.op === 'list' && x.opsPerSec !== null) out.push({ goal: 'listing ≥ 10× Swift pages/s', row: label(r), value: fmtRatio(x.opsPerSec), met: x.opsPerSec >= 10 })
   }
+  for (const r of result.summary) {
+    const t = r.byTarget.tern
+    if (r.concurrency !== 64 || !t || isUnavailable(t) || t.medians.maxProcessRssMb === null) continue
+    out.push({ goal: 'each server ≤ 200 MB RSS at c=64', row: label(r), value: `largest process ${fmt(t.medians.maxProcessRssMb, 0)} MB`, met: t.medians.maxProcessRssMb <= 200 })
+  }
   const limit = putLimit(result)
   for (const r of result.summary) {
     const t = r.byTarget.tern
@@ -65,7 +70,7 @@ export function putLimit(result: BenchResult): number | null {
 function summaryTable(rows: readonly SummaryRow[], targets: readonly TargetName[]): string[] {
   const both = targets.includes('tern') && targets.includes('swift')
   const head = ['scenario', 'api', 'conc.']
-  for (const t of targets) head.push(`${t} ops/s`, `${t} MB/s`, `${t} p50 / p99 / max ms`, `${t} CPU ms/op`, `${t} RSS MB`)
+  for (const t of targets) head.push(`${t} ops/s`, `${t} MB/s`, `${t} p50 / p99 / max ms`, `${t} CPU ms/op`, `${t} RSS MB (largest process)`)
   if (both) head.push('ops/s tern/swift', 'p99 tern/swift', 'CPU/op tern/swift')
   head.push('rounds')
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
@@ -79,7 +84,7 @@ function summaryTable(rows: readonly SummaryRow[], targets: readonly TargetName[
         cell(s, (x) => fmt(x.medians.mbPerSec)),
         cell(s, (x) => `${fmt(x.medians.p50Ms)} / ${fmt(x.medians.p99Ms)} / ${fmt(x.medians.maxMs)}`),
         cell(s, (x) => fmt(x.medians.cpuMsPerOp, 2)),
-        cell(s, (x) => fmt(x.medians.peakRssMb, 0)),
+        cell(s, (x) => `${fmt(x.medians.peakRssMb, 0)} (${fmt(x.medians.maxProcessRssMb, 0)})`),
       )
       if (s && !isUnavailable(s)) rounds.push(`${s.validRounds}/${s.rounds}`)
     }
@@ -102,7 +107,7 @@ export function renderMarkdown(result: BenchResult): string {
     ...Object.entries(result.setup.dataDirs).map(([t, d]) => `- ${t} data: \`${d}\``),
     ...result.setup.notes.map((n) => `- ${n}`),
     '',
-    'CPU ms/op: utime+stime of every process of the cluster under test (from /proc/<pid>/stat before and after the run) per operation. RSS: peak of the summed VmRSS of those processes, sampled every 250 ms. A run with any error is invalid and left out of the medians.',
+    'CPU ms/op: utime+stime of every process of the cluster under test (from /proc/<pid>/stat before and after the run) per operation. RSS: peak of the summed VmRSS of those processes, sampled every 250 ms, and in brackets the peak of the largest single process. A run with any error is invalid and left out of the medians.',
     '',
     ...summaryTable(result.summary, o.targets),
   ]

@@ -54,6 +54,8 @@ export interface RunCounters {
   clientCpuSeconds?: number | undefined
   /** Peak of the summed resident set of the servers under test, bytes. */
   peakRssBytes?: number | undefined
+  /** Peak resident set of the largest single process among them, bytes. */
+  peakProcessRssBytes?: number | undefined
 }
 
 export interface RunSummary {
@@ -68,6 +70,7 @@ export interface RunSummary {
   cpuMsPerOp: number | null
   clientCpuMsPerOp: number | null
   peakRssMb: number | null
+  maxProcessRssMb: number | null
   /** A run with any error is invalid: its figures are shown but never compared. */
   valid: boolean
 }
@@ -89,12 +92,13 @@ export function summariseRun(c: RunCounters, latencies: LatencyRecorder | Float6
     cpuMsPerOp: perOp(c.serverCpuSeconds),
     clientCpuMsPerOp: perOp(c.clientCpuSeconds),
     peakRssMb: c.peakRssBytes === undefined ? null : c.peakRssBytes / MB,
+    maxProcessRssMb: c.peakProcessRssBytes === undefined ? null : c.peakProcessRssBytes / MB,
     valid: c.errors === 0 && c.ops > 0,
   }
 }
 
 /** The fields compared across targets; each is reduced to its median over the valid rounds. */
-export const METRICS = ['opsPerSec', 'mbPerSec', 'p50Ms', 'p99Ms', 'maxMs', 'cpuMsPerOp', 'clientCpuMsPerOp', 'peakRssMb'] as const
+export const METRICS = ['opsPerSec', 'mbPerSec', 'p50Ms', 'p99Ms', 'maxMs', 'cpuMsPerOp', 'clientCpuMsPerOp', 'peakRssMb', 'maxProcessRssMb'] as const
 export type Metric = (typeof METRICS)[number]
 
 export interface RoundsSummary {
