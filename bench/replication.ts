@@ -8,6 +8,7 @@
 //
 //   node --import=tsx bench/replication.ts [--objects 10000] [--runs 3] [--size 4096]
 //        [--systems tern-rsync,tern-http,swift] [--concurrency 32] [--out bench/results]
+//        [--previous bench/results/replication.json]   (its runs count with the new ones)
 //
 // The object count is how many objects the stopped node misses (names are picked so that the
 // node is a primary for each). Results: <out>/replication.json and replication.md.
@@ -32,6 +33,8 @@ import { countPlacement } from './lib/replication-placement.ts'
 import type { ClusterDisk } from './lib/replication-placement.ts'
 
 const REPO = fileURLToPath(new URL('../', import.meta.url))
+/** Run numbers continue after those of --previous. */
+let runOffset = 0
 type System = 'tern-rsync' | 'tern-http' | 'swift'
 const SYSTEMS: readonly System[] = ['tern-rsync', 'tern-http', 'swift']
 
@@ -43,6 +46,8 @@ interface Options {
   systems: System[]
   out: string
   maxPasses: number
+  /** An earlier replication.json whose runs count with this one's (more runs, one at a time). */
+  previous?: string
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -62,6 +67,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (arg === '--concurrency') o.concurrency = int()
     else if (arg === '--max-passes') o.maxPasses = int()
     else if (arg === '--out' && value) (o.out = value), i++
+    else if (arg === '--previous' && value) (o.previous = value), i++
     else if (arg === '--systems' && value) {
       o.systems = value.split(',').map((s) => {
         if (!SYSTEMS.includes(s as System)) throw new Error(`unknown system ${s} (${SYSTEMS.join(', ')})`)
@@ -282,7 +288,7 @@ function render(result: { date: string; options: Options; machine: Record<string
     `${result.date}; ${result.options.objects} objects of ${result.options.size} bytes missed by one of 4 nodes (3 replicas, part power 10),`,
     `written through the proxy while the node was down (its copies on handoffs); then one object replicator pass on every node at once,`,
     `repeated until the node held every object and no handoff copy was left. Time = the passes' wall time (process start to exit,`,
-    `all nodes in parallel), median of ${result.options.runs} run(s) per system. Machine: ${String(result.machine.cpus)} CPUs, load average at start ${String(result.machine.loadStart)}.`,
+    `all nodes in parallel), median of the runs per system (see the runs table). Machine: ${String(result.machine.cpus)} CPUs, load average at start ${String(result.machine.loadStart)}.`,
     'Each system with its default replicator settings (Tern: concurrency 4; Swift: concurrency 1), one XFS image, same data volume.',
     '',
     '| system | median seconds | passes (median) | runs converged | objects/s | vs Swift |',
@@ -304,6 +310,13 @@ async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2))
   const s = settings()
   const runs: RunRecord[] = []
+  if (o.previous) {
+    const earlier = JSON.parse(readFileSync(o.previous, 'utf8')) as { format?: string; version?: number; runs?: RunRecord[] }
+    if (earlier.format !== 'tern-bench-replication' || earlier.version !== 1) throw new Error(`${o.previous}: not a replication result (format version 1)`)
+    const offset = Math.max(0, ...(earlier.runs ?? []).map((r) => r.run))
+    runs.push(...(earlier.runs ?? []))
+    runOffset = offset
+  }
   const loadStart = loadavg()[0]!.toFixed(1)
   const save = () => saveResults(o, runs, loadStart)
   const ternSystems = o.systems.filter((x) => x !== 'swift')
@@ -313,7 +326,7 @@ async function main(): Promise<number> {
       // Interleaved, so that both sync methods meet the same machine load.
       for (let run = 1; run <= o.runs; run++) {
         for (const system of ternSystems) {
-          runs.push(await oneRun(c, system, run, o))
+          runs.push(await oneRun(c, system, runOffset + run, o))
           save()
         }
       }
@@ -325,7 +338,7 @@ async function main(): Promise<number> {
     const c = await swiftCluster(s)
     try {
       for (let run = 1; run <= o.runs; run++) {
-        runs.push(await oneRun(c, 'swift', run, o))
+        runs.push(await oneRun(c, 'swift', runOffset + run, o))
         save()
       }
     } finally {
