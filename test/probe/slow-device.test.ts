@@ -65,7 +65,8 @@ t.test('PUTs to a healthy device are answered while another device of the same s
     execFileSync('mount', ['-o', 'loop', image, dir])
     mounted.push(dir)
   }
-  const port = 20_000 + Math.floor(Math.random() * 20_000)
+  // Below Linux's ephemeral range (32768-60999), where outgoing connections could take it first.
+  const port = 20_000 + Math.floor(Math.random() * 12_000)
   const conf = join(root, 'object-server.conf')
   await writeFile(conf, [
     '[DEFAULT]', `devices = ${devices}`, 'mount_check = true', 'bind_ip = 127.0.0.1', `bind_port = ${port}`, 'workers = 1',
