@@ -3,8 +3,6 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -31,15 +29,13 @@ export interface RunningAllInOne {
   stop(): Promise<number | null>
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
+/**
+ * The proxy's port beside a base: bases are multiples of 10 whose clusters use base+3 (rsync)
+ * and base+10n+0..2 (nodes), so base+5 is never another test cluster's.
+ */
+const PROXY_OFFSET = 5
 
-/** A port base whose 4 nodes x 3 ports are all free right now. */
+/** A port base whose 4 nodes x 3 ports (and the proxy's) are all free right now. */
 async function freePortBase(): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt++) {
     // Below Linux's ephemeral range (32768-60999): a port there can be taken by any outgoing
@@ -47,6 +43,7 @@ async function freePortBase(): Promise<number> {
     const base = 20_000 + Math.floor(Math.random() * 1_200) * 10
     try {
       for (let n = 1; n <= NODE_COUNT; n++) for (let k = 0; k < 3; k++) await assertPortFree('127.0.0.1', base + 10 * n + k, 'probe')
+      await assertPortFree('127.0.0.1', base + PROXY_OFFSET, 'probe')
       return base
     } catch {
       // taken: try another base
@@ -59,7 +56,7 @@ export async function startAllInOneProcess(t: Teardown, options: { home?: string
   const home = options.home ?? (await mkdtemp(join(tmpdir(), 'tern-e2e-')))
   if (!options.home) t.teardown(() => rm(home, { recursive: true, force: true }))
   const portBase = Number(options.env?.TERN_PORT_BASE ?? (await freePortBase()))
-  const proxyPort = Number(options.env?.TERN_PROXY_PORT ?? (await freePort()))
+  const proxyPort = Number(options.env?.TERN_PROXY_PORT ?? portBase + PROXY_OFFSET)
   const child = spawn(process.execPath, ['--import=tsx', 'bin/tern.ts', 'start'], {
     cwd: REPO,
     // The background daemons stay off unless a test asks for them: probes run passes with --once.
