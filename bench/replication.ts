@@ -351,20 +351,31 @@ async function main(): Promise<number> {
 
 /** Writes replication.json and .md from the runs so far (after every run: a cut-off bench keeps what it measured). */
 function saveResults(o: Options, runs: readonly RunRecord[], loadStart: string): Parameters<typeof render>[0] {
+  // Every system with runs (this invocation's and --previous's), so a run of one system added
+  // to earlier ones is summarised with them.
+  const systems = SYSTEMS.filter((s) => o.systems.includes(s) || runs.some((r) => r.system === s))
   const summary: Record<string, Record<string, number | null>> = {}
-  for (const system of o.systems) {
+  for (const system of systems) {
     const mine = runs.filter((r) => r.system === system)
     const m = mine.length ? median(mine.map((r) => r.seconds)) : null
     summary[system] = { median: m, passes: mine.length ? median(mine.map((r) => r.passes)) : null, runs: mine.length, converged: mine.filter((r) => r.converged).length, objectsPerSecond: m ? o.objects / m : null }
   }
   const swiftMedian = summary.swift?.median ?? null
-  for (const system of o.systems) summary[system]!.vsSwift = swiftMedian && summary[system]!.median ? swiftMedian / summary[system]!.median! : null
-  const result = { format: 'tern-bench-replication', version: 1, date: new Date().toISOString(), options: o, machine: { cpus: cpus().length, loadStart, loadEnd: loadavg()[0]!.toFixed(1) }, runs: [...runs], summary }
+  for (const system of systems) summary[system]!.vsSwift = swiftMedian && summary[system]!.median ? swiftMedian / summary[system]!.median! : null
+  const result = { format: 'tern-bench-replication', version: 1, date: new Date().toISOString(), options: { ...o, systems }, machine: { cpus: cpus().length, loadStart, loadEnd: loadavg()[0]!.toFixed(1) }, runs: [...runs], summary }
   mkdirSync(o.out, { recursive: true })
   writeFileSync(join(o.out, 'replication.json'), JSON.stringify(result, null, 2) + '\n')
   writeFileSync(join(o.out, 'replication.md'), render(result))
   log(`written ${join(o.out, 'replication.md')}`)
   return result
+}
+
+if (process.argv.includes('--render')) {
+  // Re-renders <out>/replication.{json,md} from the runs of an existing replication.json.
+  const o = parseArgs(process.argv.slice(2).filter((a) => a !== '--render'))
+  const saved = JSON.parse(readFileSync(join(o.out, 'replication.json'), 'utf8')) as { runs: RunRecord[]; options: Options; machine: { loadStart: string } }
+  saveResults({ ...o, objects: saved.options.objects, systems: [] }, saved.runs, saved.machine.loadStart)
+  process.exit(0)
 }
 
 main().then(
