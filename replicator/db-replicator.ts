@@ -28,6 +28,7 @@ import type { RingDevice } from '../ring/types.ts'
 import type { DaemonConfig } from './config.ts'
 import { localDevices } from './local-devices.ts'
 import { DbReplicationError, callDbOp, listDeviceDbs, nodeOf } from './db-rpc-client.ts'
+import { runJobs } from './run-jobs.ts'
 
 export { DbReplicationError }
 
@@ -87,19 +88,14 @@ export class DbReplicator implements Daemon {
     this.stats = emptyStats()
     const jobs = await this.collectJobs()
     jobs.sort((a, b) => Number(b.handoff) - Number(a.handoff))
-    let next = 0
-    const worker = async () => {
-      while (next < jobs.length) {
-        const job = jobs[next++]!
-        try {
-          await this.replicate(job)
-        } catch (err) {
-          this.stats.failures!++
-          this.options.logger.warn(`${this.name}: database not replicated`, { device: job.dev.device, partition: job.partition, hash: job.hash, err })
-        }
+    await runJobs(jobs, this.options.config.concurrency, async (job) => {
+      try {
+        await this.replicate(job)
+      } catch (err) {
+        this.stats.failures!++
+        this.options.logger.warn(`${this.name}: database not replicated`, { device: job.dev.device, partition: job.partition, hash: job.hash, err })
       }
-    }
-    await Promise.all(Array.from({ length: this.options.config.concurrency }, worker))
+    })
     return { ...this.stats }
   }
 

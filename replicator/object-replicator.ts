@@ -30,6 +30,7 @@ import { httpSyncPush } from './http-sync.ts'
 import { localDevices } from './local-devices.ts'
 import { rsyncDestination, rsyncPush } from './rsync.ts'
 import { commandExists } from './which.ts'
+import { runJobs } from './run-jobs.ts'
 
 /** A REPLICATE answered something else than 200 (507: the peer's device is unmounted). */
 export class ReplicateStatusError extends Error {
@@ -88,19 +89,14 @@ export class ObjectReplicator implements Daemon {
     jobs.sort((a, b) => Number(b.handoff) - Number(a.handoff))
     const limit = this.options.config.maxPartitionsPerPass
     const todo = limit > 0 ? jobs.slice(0, limit) : jobs
-    let next = 0
-    const worker = async () => {
-      while (next < todo.length) {
-        const job = todo[next++]!
-        try {
-          await this.replicate(job)
-        } catch (err) {
-          this.stats.failures!++
-          this.options.logger.warn('partition replication failed', { device: job.dev.device, partition: job.partition, err })
-        }
+    await runJobs(todo, this.options.config.concurrency, async (job) => {
+      try {
+        await this.replicate(job)
+      } catch (err) {
+        this.stats.failures!++
+        this.options.logger.warn('partition replication failed', { device: job.dev.device, partition: job.partition, err })
       }
-    }
-    await Promise.all(Array.from({ length: Math.min(this.options.config.concurrency, todo.length) }, worker))
+    })
     return { ...this.stats }
   }
 

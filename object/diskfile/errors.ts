@@ -53,3 +53,19 @@ export function isNoSpace(err: unknown): boolean {
 export function isInsufficientStorage(err: unknown): boolean {
   return isNoSpace(err) || (err as { code?: unknown } | null)?.code === 'ERR_DISKFILE_DEVICE_UNAVAILABLE'
 }
+
+/** A file or folder that is not there (ENOENT). */
+export function isMissing(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'ENOENT'
+}
+
+/** A catch handler: a missing file is fine, anything else is thrown on. */
+export function ignoreMissing(err: unknown): void {
+  if (!isMissing(err)) throw err
+}
+
+/** A catch handler for readdir: a missing folder lists as empty. */
+export function emptyIfMissing(err: unknown): string[] {
+  if (isMissing(err)) return []
+  throw err
+}

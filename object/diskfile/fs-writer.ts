@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import { unlink } from 'node:fs/promises'
 import type { Timestamp } from '../../common/timestamp.ts'
-import { DiskFileError, isNoSpace } from './errors.ts'
+import { DiskFileError, ignoreMissing, isNoSpace } from './errors.ts'
 import { encodeTrailer } from './format.ts'
 import type { FileKind, StoredMetadata } from './format.ts'
 import { fileName } from './ondisk-files.ts'
@@ -111,8 +111,4 @@ async function writeAll(io: SmallIo, fd: number, buffers: Buffer[]): Promise<voi
     }
     rest = next
   }
-}
-
-function ignoreMissing(err: unknown): void {
-  if ((err as { code?: unknown } | null)?.code !== 'ENOENT') throw err
 }

@@ -15,7 +15,7 @@ import type { HashPathSecrets } from '../../common/hash-path.ts'
 import { hashPath } from '../../common/hash-path.ts'
 import { Timestamp } from '../../common/timestamp.ts'
 import { decodeAsyncPending, encodeAsyncPending, policyDir } from './async-pending.ts'
-import { DiskFileError, isNoSpace } from './errors.ts'
+import { DiskFileError, emptyIfMissing, ignoreMissing, isMissing, isNoSpace } from './errors.ts'
 import { FOOTER_SIZE, decodeFooter, decodeTrailer } from './format.ts'
 import type { FileKind, StoredMetadata } from './format.ts'
 import { checkExpiry, mergeMetadata } from './merge.ts'
@@ -402,17 +402,4 @@ async function fsyncDir(dir: string): Promise<void> {
   } finally {
     syncIo.close(fd)
   }
-}
-
-function isMissing(err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === 'ENOENT'
-}
-
-function ignoreMissing(err: unknown): void {
-  if (!isMissing(err)) throw err
-}
-
-function emptyIfMissing(err: unknown): string[] {
-  if (isMissing(err)) return []
-  throw err
 }

@@ -13,7 +13,7 @@ import { open, readdir, readFile, rename, rmdir, unlink, writeFile } from 'node:
 import { join } from 'node:path'
 import { Timestamp } from '../../common/timestamp.ts'
 import { policyDir } from './async-pending.ts'
-import { DiskFileError } from './errors.ts'
+import { DiskFileError, emptyIfMissing, ignoreMissing, isMissing } from './errors.ts'
 import { chooseFiles } from './ondisk-files.ts'
 
 export const HASHES_VERSION = 1
@@ -226,17 +226,4 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as { code?: unknown }).code === 'EPERM'
   }
-}
-
-function isMissing(err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === 'ENOENT'
-}
-
-function ignoreMissing(err: unknown): void {
-  if (!isMissing(err)) throw err
-}
-
-function emptyIfMissing(err: unknown): string[] {
-  if (isMissing(err)) return []
-  throw err
 }
