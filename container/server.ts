@@ -3,6 +3,7 @@
 // /<device>/<partition>/<account>/<container>[/<object>]. All containers of a device live in
 // that device's RocksDB (containers.db/), opened on first use and closed on shutdown.
 // REPLICATE (replication issue) will dispatch to the broker's getItemsSince/mergeItems.
+import type { IncomingHttpHeaders } from 'node:http'
 import { allowsReservedNames } from '../common/http/split-path.ts'
 import { checkDevice, respond } from '../common/storage-server.ts'
 import type { StorageRequest } from '../common/storage-server.ts'
@@ -27,6 +28,9 @@ import { ContainerBroker } from './broker.ts'
 import type { ContainerInfo } from './broker.ts'
 import { listingRecord } from './listing-record.ts'
 import { accountUpdate } from './account-update.ts'
+import type { ObjectItem } from './broker.ts'
+import { isUpdateBatch, objectItem, readUpdateBatch, rowHeaders } from './object-updates.ts'
+import { UPDATE_BATCH_FORMAT } from '../common/object-update-batch.ts'
 
 const SAVE_HEADERS = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to']
 const TEXT = { 'Content-Type': 'text/plain' }
@@ -71,7 +75,11 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
   }
 
   function requestedPolicy(r: StorageRequest): number | undefined {
-    const raw = header(r.req.headers, 'x-backend-storage-policy-index')
+    return checkedPolicy(r.req.headers)
+  }
+
+  function checkedPolicy(headers: IncomingHttpHeaders): number | undefined {
+    const raw = header(headers, 'x-backend-storage-policy-index')
     if (raw === undefined) return undefined
     const n = /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : NaN
     if (!config.policies.some((p) => p.index === n)) {
@@ -110,6 +118,36 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
     if (result === 'not-found') throw new HttpError(404)
   }
 
+  /** Many object rows in one merge (container/object-updates.ts): a status per row. */
+  async function updateBatch(r: StorageRequest): Promise<void> {
+    const [device, part, account, container] = splitBackendPath(r.path, 4, 4) as [string, string, string, string]
+    const rows = await readUpdateBatch(r)
+    const broker = await brokerFor(device, account, container)
+    const statuses: number[] = []
+    const items: { item: ObjectItem; at: number }[] = []
+    for (const row of rows) {
+      try {
+        const headers = rowHeaders(row)
+        items.push({ item: objectItem(row.op, row.name, headers, checkedPolicy(headers) || 0), at: statuses.length })
+        statuses.push(row.op === 'PUT' ? 201 : 204)
+      } catch (err) {
+        if (!(err instanceof HttpError)) throw err
+        statuses.push(err.status)
+      }
+    }
+    const first = items[0]?.item
+    if (first) {
+      try {
+        maybeAutoCreate(r, broker, Timestamp.parse(first.createdAt), account, container, part, first.storagePolicyIndex)
+        broker.mergeItems(items.map((i) => i.item))
+      } catch (err) {
+        if (!(err instanceof HttpError)) throw err
+        for (const { at } of items) statuses[at] = err.status
+      }
+    }
+    respond(r.res, 200, { 'Content-Type': 'application/json' }, JSON.stringify({ v: UPDATE_BATCH_FORMAT, statuses }))
+  }
+
   const handlers: Record<string, (r: StorageRequest) => Promise<void>> = {
     async PUT(r) {
       const [device, part, account, container, obj] = splitBackendPath(r.path, 4, 5, true) as [string, string, string, string, string | undefined]
@@ -119,23 +157,7 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
       if (obj !== undefined) {
         const policy = requested || 0
         maybeAutoCreate(r, broker, ts, account, container, part, policy)
-        const size = header(r.req.headers, 'x-size')
-        const contentType = header(r.req.headers, 'x-content-type')
-        const etag = header(r.req.headers, 'x-etag')
-        if (size === undefined || !/^\s*\d+\s*$/.test(size) || contentType === undefined || etag === undefined) {
-          throw new HttpError(400, { body: 'X-Size, X-Content-Type and X-Etag are required', headers: TEXT })
-        }
-        broker.putObject({
-          name: obj,
-          createdAt: ts.internal,
-          size: Number(size),
-          contentType,
-          etag,
-          deleted: 0,
-          storagePolicyIndex: policy,
-          ctypeTimestamp: optionalTs(header(r.req.headers, 'x-content-type-timestamp')),
-          metaTimestamp: optionalTs(header(r.req.headers, 'x-meta-timestamp')),
-        })
+        broker.putObject(objectItem('PUT', obj, r.req.headers, policy))
         return respond(r.res, 201)
       }
       const fallback = header(r.req.headers, 'x-backend-storage-policy-default')
@@ -159,7 +181,7 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
       const policy = requestedPolicy(r) || 0
       if (obj !== undefined) {
         maybeAutoCreate(r, broker, ts, account, container, part, policy)
-        broker.deleteObject(obj, ts.internal, policy)
+        broker.mergeItems([objectItem('DELETE', obj, r.req.headers, policy)])
         return respond(r.res, 204)
       }
       const info = broker.getInfo()
@@ -174,6 +196,7 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
     },
 
     async POST(r) {
+      if (isUpdateBatch(r)) return updateBatch(r)
       const [device, , account, container] = splitBackendPath(r.path, 4, 4) as [string, string, string, string]
       const ts = requireTimestamp(r.req.headers)
       const broker = await brokerFor(device, account, container)
@@ -248,14 +271,6 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
   return createDbServer('container-server', handlers, { config, dbs, logger, newBroker: (store, dbId) => new ContainerBroker(store, dbId) })
 }
 
-function optionalTs(raw: string | undefined): string | undefined {
-  if (!raw) return undefined
-  try {
-    return Timestamp.parse(raw).internal
-  } catch {
-    throw new HttpError(400, { body: `Invalid timestamp ${raw}`, headers: TEXT })
-  }
-}
 
 function stringify(headers: Record<string, string | number>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)]))

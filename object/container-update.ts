@@ -12,6 +12,10 @@ import { Timestamp } from '../common/timestamp.ts'
 import { normalizeDeleteAt } from '../common/constraints-check.ts'
 import type { AsyncPendingUpdate, DiskFileManager, ObjectName } from './diskfile/types.ts'
 import { headerString } from './metadata.ts'
+import { UpdateBatcher } from './update-batcher.ts'
+import type { SingleUpdate } from './update-batcher.ts'
+import { MAX_BATCH_ROWS, UPDATE_BATCH_FORMAT, UPDATE_BATCH_HEADER } from '../common/object-update-batch.ts'
+import type { BatchedRow } from '../common/object-update-batch.ts'
 
 export interface ContainerUpdaterOptions {
   readonly diskfile: DiskFileManager
@@ -48,13 +52,28 @@ function splitList(value: string | undefined): string[] {
   return (value ?? '').split(',').map((s) => s.trim())
 }
 
+/** Headers of a batch request itself; the rows carry their own. */
+const BATCH_REQUEST_HEADERS = ['X-Trans-Id', 'User-Agent', 'Referer']
+
 export class ContainerUpdater {
-  constructor(private readonly o: ContainerUpdaterOptions) {}
+  /** Updates of object rows (not the expirer queue's) to one container database coalesce here. */
+  readonly batcher: UpdateBatcher
+
+  constructor(private readonly o: ContainerUpdaterOptions) {
+    this.batcher = new UpdateBatcher(
+      {
+        single: (ip, port, u) => this.send(ip, port, u.method, u.path, u.headers),
+        batch: (ip, port, containerPath, rows, headers) => this.sendBatch(ip, port, containerPath, rows, headers),
+      },
+      MAX_BATCH_ROWS,
+      o.logger,
+    )
+  }
 
   /** Sends one update, or records it as async_pending when it does not land. */
   async asyncUpdate(
     op: 'PUT' | 'DELETE', account: string, container: string, obj: string, host: string | undefined, partition: string | undefined,
-    contDevice: string | undefined, headersOut: Headers, name: ObjectName, containerPath?: string,
+    contDevice: string | undefined, headersOut: Headers, name: ObjectName, containerPath?: string, batched = false,
   ): Promise<void> {
     const headers: Headers = { ...headersOut, 'User-Agent': `object-server ${process.pid}` }
     const fullPath = containerPath ? `/${containerPath}/${obj}` : `/${account}/${container}/${obj}`
@@ -63,7 +82,12 @@ export class ContainerUpdater {
       const ip = host.slice(0, at).replace(/^\[(.*)\]$/, '$1')
       const port = Number(host.slice(at + 1))
       try {
-        const status = await this.send(ip, port, op, quote(`/${contDevice}/${partition}${fullPath}`), headers)
+        const path = quote(`/${contDevice}/${partition}${fullPath}`)
+        const single: SingleUpdate = { method: op, path, headers }
+        const dbPath = quote(`/${contDevice}/${partition}${containerPath ? `/${containerPath}` : `/${account}/${container}`}`)
+        const status = batched
+          ? await this.batcher.send(ip, port, dbPath, { op, name: obj, headers }, single)
+          : await this.send(ip, port, op, path, headers)
         if (status >= 200 && status < 300) return
         this.o.logger.error('ERROR Container update failed (saving for async update later)', { status, host, device: contDevice })
       } catch (err) {
@@ -75,9 +99,24 @@ export class ContainerUpdater {
     await this.o.diskfile.writeAsyncPending(name.device, name.policy, update, ts)
   }
 
-  private send(ip: string, port: number, method: string, path: string, headers: Headers): Promise<number> {
+  private async sendBatch(ip: string, port: number, containerPath: string, rows: readonly BatchedRow[], first: Headers): Promise<number[]> {
+    const headers: Headers = { [UPDATE_BATCH_HEADER]: '1', 'Content-Type': 'application/json' }
+    for (const h of BATCH_REQUEST_HEADERS) if (first[h] !== undefined) headers[h] = first[h]
+    const body = JSON.stringify({ v: UPDATE_BATCH_FORMAT, rows })
+    let answer = ''
+    const status = await this.send(ip, port, 'POST', containerPath, headers, body, (text) => {
+      answer = text
+    })
+    if (status < 200 || status >= 300) return rows.map(() => status)
+    const statuses = (JSON.parse(answer) as { statuses?: unknown }).statuses
+    if (!Array.isArray(statuses) || statuses.length !== rows.length) throw new Error('container update batch: malformed answer')
+    return statuses.map((s) => (typeof s === 'number' ? s : 500))
+  }
+
+  private send(ip: string, port: number, method: string, path: string, headers: Headers, body?: string, onBody?: (text: string) => void): Promise<number> {
     return new Promise((resolve, reject) => {
-      const req = http.request({ host: ip, port, method, path, headers: { ...headers, 'Content-Length': '0' }, agent })
+      const payload = body === undefined ? undefined : Buffer.from(body)
+      const req = http.request({ host: ip, port, method, path, headers: { ...headers, 'Content-Length': String(payload?.length ?? 0) }, agent })
       const connectTimer = setTimeout(() => req.destroy(new Error('connection timeout')), this.o.connTimeout * 1000)
       req.once('socket', (socket) => {
         if (!socket.connecting) clearTimeout(connectTimer)
@@ -86,15 +125,20 @@ export class ContainerUpdater {
       req.setTimeout(this.o.nodeTimeout * 1000, () => req.destroy(new Error('response timeout')))
       req.once('response', (res) => {
         clearTimeout(connectTimer)
-        res.resume()
-        res.once('end', () => resolve(res.statusCode ?? 0))
+        const chunks: Buffer[] = []
+        if (onBody) res.on('data', (c: Buffer) => chunks.push(c))
+        else res.resume()
+        res.once('end', () => {
+          onBody?.(Buffer.concat(chunks).toString('utf8'))
+          resolve(res.statusCode ?? 0)
+        })
         res.once('error', reject)
       })
       req.once('error', (err) => {
         clearTimeout(connectTimer)
         reject(err)
       })
-      req.end()
+      req.end(payload)
     })
   }
 
@@ -123,7 +167,7 @@ export class ContainerUpdater {
       'X-Backend-Storage-Policy-Index': String(name.policy),
     }
     const updates = hosts.map((host, i) =>
-      this.asyncUpdate(op, name.account, name.container, name.obj, host, partition, devices[i], out, name, containerPath).catch((err: unknown) => {
+      this.asyncUpdate(op, name.account, name.container, name.obj, host, partition, devices[i], out, name, containerPath, true).catch((err: unknown) => {
         this.o.logger.error('ERROR could not save async update', { err })
       }),
     )
