@@ -16,6 +16,7 @@ import { bannerText } from './banner.ts'
 import { rsyncdSpec } from './rsyncd.ts'
 import { daemonSpec, daemonsEnabled } from './daemons.ts'
 import { withIoThreads } from '../common/io-threads.ts'
+import { withMallocTunables } from '../common/malloc-tunables.ts'
 
 const TERN_BIN = fileURLToPath(new URL('../bin/tern.ts', import.meta.url))
 const COMMANDS_DIR = fileURLToPath(new URL('../bin/commands/', import.meta.url))
@@ -63,7 +64,7 @@ export function nodeSpec(node: NodeLayout): ProcessSpec {
   return {
     name: `${node.name}-server`,
     ...ternCommand('all-in-one-server', ['node', node.configPath]),
-    env: withIoThreads(process.env),
+    env: withMallocTunables(withIoThreads(process.env)),
     host: STORAGE_IP,
     ports: SERVER_TYPES.map((t) => node.ports[t]),
   }
@@ -85,7 +86,7 @@ export async function startAllInOne(options: StartOptions = {}): Promise<AllInOn
   if (rsyncd) specs.push(rsyncd)
   if (daemonsEnabled(process.env)) specs.push(...layout.nodes.map(daemonSpec))
   const host = connectHost(settings.bindIp)
-  const proxySpec: ProcessSpec = { name: 'proxy-server', ...serverCommand('proxy', layout.proxyConfPath), host, ports: [settings.bindPort] }
+  const proxySpec: ProcessSpec = { name: 'proxy-server', ...serverCommand('proxy', layout.proxyConfPath), env: withMallocTunables(process.env), host, ports: [settings.bindPort] }
   // Every port before any process: a clash is reported before anything starts.
   for (const s of specs) for (const port of s.ports) await assertPortFree(s.host, port, s.name)
   await assertPortFree(settings.bindIp, settings.bindPort, 'proxy-server')
