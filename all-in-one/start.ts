@@ -2,6 +2,7 @@
 // the config files and rings under the home folder, then runs every storage node's object,
 // container and account servers and the proxy as child processes, and prints how to use it.
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ensureConfigFiles, checkExposure, readProxySettings } from './config-files.ts'
 import type { ProxySettings } from './config-files.ts'
@@ -17,9 +18,12 @@ import { rsyncdSpec } from './rsyncd.ts'
 import { daemonSpec, daemonsEnabled } from './daemons.ts'
 import { withIoThreads } from '../common/io-threads.ts'
 import { withMallocTunables } from '../common/malloc-tunables.ts'
+import { compiledTree } from './compiled-tree.ts'
 
 const TERN_BIN = fileURLToPath(new URL('../bin/tern.ts', import.meta.url))
 const COMMANDS_DIR = fileURLToPath(new URL('../bin/commands/', import.meta.url))
+/** .ts when this module runs from the sources, .js from a compiled tree. */
+const OWN_EXTENSION = import.meta.url.slice(import.meta.url.lastIndexOf('.'))
 
 export interface AllInOne {
   readonly layout: Layout
@@ -40,12 +44,31 @@ export interface StartOptions extends LayoutOptions {
 
 /** Whether `tern <name>` exists in this checkout (other parts of Tern add their servers' commands). */
 export function hasCommand(name: string): boolean {
-  return existsSync(`${COMMANDS_DIR}${name}.ts`)
+  return existsSync(`${COMMANDS_DIR}${name}${OWN_EXTENSION}`)
 }
 
-/** The child process command line for `tern <command> <args...>`, loading TypeScript through tsx. */
+let entry: { args: string[]; fallback?: string } | undefined
+
+/**
+ * How a child runs `tern`: the compiled JavaScript tree (see compiled-tree.ts: ~30 MB less
+ * resident memory per process than tsx's loader thread), or the TypeScript sources through
+ * tsx when TERN_RUN_TS=1 or the compile failed (`fallback` then says why).
+ */
+export function ternEntry(): { args: string[]; fallback?: string } {
+  if (entry) return entry
+  const viaTsx = [`--import=${import.meta.resolve('tsx')}`, TERN_BIN]
+  if (process.env.TERN_RUN_TS === '1') return (entry = { args: viaTsx })
+  try {
+    entry = { args: [join(compiledTree(), 'bin', 'tern.js')] }
+  } catch (err) {
+    entry = { args: viaTsx, fallback: `servers run through tsx: compiling them failed (${(err as Error).message.split('\n')[0]})` }
+  }
+  return entry
+}
+
+/** The child process command line for `tern <command> <args...>`. */
 export function ternCommand(command: string, args: string[]): { command: string; args: string[] } {
-  return { command: process.execPath, args: [`--import=${import.meta.resolve('tsx')}`, TERN_BIN, command, ...args] }
+  return { command: process.execPath, args: [...ternEntry().args, command, ...args] }
 }
 
 /** `tern <type>-server <conf>` when this checkout has it, else the all-in-one's own runner. */
@@ -81,6 +104,8 @@ export async function startAllInOne(options: StartOptions = {}): Promise<AllInOn
   const settings = readProxySettings(layout.proxyConfPath)
   checkExposure(settings, layout.proxyConfPath)
 
+  const fallback = ternEntry().fallback
+  if (fallback) options.onEvent?.(fallback)
   const specs = layout.nodes.map(nodeSpec)
   const rsyncd = rsyncdSpec(layout)
   if (rsyncd) specs.push(rsyncd)

@@ -4,9 +4,10 @@
 // (bin/tern.js does that), so the pool adds tsx to the workers' execArgv itself.
 import { Piscina } from 'piscina'
 
-function workerExecArgv(): string[] {
+function workerExecArgv(workerFile: URL): string[] {
   const inherited = process.execArgv
-  if (inherited.some((a) => a.includes('tsx'))) return inherited
+  // A compiled worker (the all-in-one's servers run compiled JavaScript) needs no loader.
+  if (workerFile.pathname.endsWith('.js') || inherited.some((a) => a.includes('tsx'))) return inherited
   return [...inherited, `--import=${import.meta.resolve('tsx')}`]
 }
 
@@ -17,5 +18,5 @@ export interface WorkerPoolOptions {
 /** A pool running the default export of `workerFile` (a URL next to this module). */
 export function createWorkerPool(workerFile: URL, options: WorkerPoolOptions): Piscina {
   const threads = Math.max(1, options.threads)
-  return new Piscina({ filename: workerFile.href, minThreads: 0, maxThreads: threads, idleTimeout: 30_000, execArgv: workerExecArgv() })
+  return new Piscina({ filename: workerFile.href, minThreads: 0, maxThreads: threads, idleTimeout: 30_000, execArgv: workerExecArgv(workerFile) })
 }
