@@ -107,6 +107,25 @@ export function rssEach(pids: readonly number[]): number[] {
 }
 
 /**
+ * A short name for a server process from its command line: the interpreter and its flags
+ * dropped, each remaining argument's base name without extension ("tern all-in-one-server node
+ * node1", "swift-object-server 1"), so a report can say which process was the largest.
+ */
+export function processLabel(cmdline: readonly string[]): string {
+  const args = cmdline.slice(1).filter((a) => a !== '' && !a.startsWith('-'))
+  const words = args.map((a) => (a.split('/').pop() ?? a).replace(/\.(ts|js|conf|py)$/, ''))
+  return words.join(' ').slice(0, 60) || (cmdline[0] ?? '?')
+}
+
+function labelOf(pid: number): string {
+  try {
+    return processLabel(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'))
+  } catch {
+    return String(pid)
+  }
+}
+
+/**
  * Samples a cluster's tree: CPU before/after a run, the peak of its summed RSS during it, and
  * the peak RSS of its largest process (the issue's memory target is per server).
  */
@@ -114,6 +133,8 @@ export class ClusterMeter {
   #timer: NodeJS.Timeout | undefined
   #peak = 0
   #peakProcess = 0
+  #peakProcessPid = 0
+  #labels = new Map<number, string>()
   #before: ProcSample[] = []
   #pids: number[] = []
 
@@ -128,21 +149,28 @@ export class ClusterMeter {
     this.#pids = this.#before.map((p) => p.pid)
     this.#peak = 0
     this.#peakProcess = 0
+    this.#peakProcessPid = 0
+    this.#labels = new Map(this.#pids.map((pid) => [pid, labelOf(pid)]))
     this.#sample(this.#pids)
     this.#timer = setInterval(() => this.#sample(this.#pids), sampleMs)
     this.#timer.unref()
   }
 
-  stop(): { cpuSeconds: number; peakRssBytes: number; peakProcessRssBytes: number; processes: number } {
+  stop(): { cpuSeconds: number; peakRssBytes: number; peakProcessRssBytes: number; largestProcess: string; processes: number } {
     if (this.#timer) clearInterval(this.#timer)
     const after = this.tree()
     this.#sample(after.map((p) => p.pid))
-    return { cpuSeconds: cpuBetween(this.#before, after), peakRssBytes: this.#peak, peakProcessRssBytes: this.#peakProcess, processes: after.length }
+    const largestProcess = this.#labels.get(this.#peakProcessPid) ?? labelOf(this.#peakProcessPid)
+    return { cpuSeconds: cpuBetween(this.#before, after), peakRssBytes: this.#peak, peakProcessRssBytes: this.#peakProcess, largestProcess, processes: after.length }
   }
 
   #sample(pids: readonly number[]): void {
     const each = rssEach(pids)
     this.#peak = Math.max(this.#peak, each.reduce((a, b) => a + b, 0))
-    this.#peakProcess = Math.max(this.#peakProcess, ...each)
+    each.forEach((rss, i) => {
+      if (rss <= this.#peakProcess) return
+      this.#peakProcess = rss
+      this.#peakProcessPid = pids[i]!
+    })
   }
 }

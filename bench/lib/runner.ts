@@ -68,7 +68,7 @@ async function runGroup(ctx: RunContext, live: Live, api: ApiName, g: ScenarioGr
       const summary = summariseRun({ ops: load.ops, errors: load.errors, bytes: load.bytes, seconds: load.seconds, serverCpuSeconds: m.cpuSeconds, clientCpuSeconds: load.clientCpuSeconds, peakRssBytes: m.peakRssBytes, peakProcessRssBytes: m.peakProcessRssBytes }, load.latencies)
       ctx.records.push({ target: live.target.name, api, scenario: s.name, op: s.op, size: s.size, concurrency: c, round, summary, errorSamples: load.errorSamples, load1 })
       ctx.log(
-        `${live.target.name.padEnd(5)} ${api.padEnd(5)} ${s.name.padEnd(10)} c=${String(c).padEnd(3)} r${round}: ${summary.opsPerSec.toFixed(1)} ops/s ${summary.mbPerSec.toFixed(1)} MB/s p50 ${summary.p50Ms.toFixed(1)} p99 ${summary.p99Ms.toFixed(1)} ms cpu ${summary.cpuMsPerOp?.toFixed(2)} ms/op` +
+        `${live.target.name.padEnd(5)} ${api.padEnd(5)} ${s.name.padEnd(10)} c=${String(c).padEnd(3)} r${round}: ${summary.opsPerSec.toFixed(1)} ops/s ${summary.mbPerSec.toFixed(1)} MB/s p50 ${summary.p50Ms.toFixed(1)} p99 ${summary.p99Ms.toFixed(1)} ms cpu ${summary.cpuMsPerOp?.toFixed(2)} ms/op rss ${Math.round(m.peakRssBytes / 1e6)} MB, largest ${Math.round(m.peakProcessRssBytes / 1e6)} MB (${m.largestProcess})` +
           (summary.errors ? ` ERRORS ${summary.errors}: ${load.errorSamples.join('; ')}` : ''),
       )
     }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { cpuBetween, parseStat, processTree, statusKb } from '../../../bench/lib/proc-stats.ts'
+import { cpuBetween, parseStat, processLabel, processTree, statusKb } from '../../../bench/lib/proc-stats.ts'
 import type { ProcSample } from '../../../bench/lib/proc-stats.ts'
 
 t.test('parses /proc/<pid>/stat, with a comm holding spaces and parentheses', async (t) => {
@@ -32,4 +32,11 @@ t.test('status fields in bytes', async (t) => {
   t.equal(statusKb(status, 'VmRSS'), 102400 * 1024)
   t.equal(statusKb(status, 'VmHWM'), 204800 * 1024)
   t.equal(statusKb(status, 'VmSwap'), undefined)
+})
+
+t.test('a process is named by its command line without interpreter, flags and folders', async (t) => {
+  t.equal(processLabel(['/usr/bin/node', '/repo/node_modules/.cache/tern/js-1/bin/tern.js', 'all-in-one-server', 'node', '/home/etc/node1.conf', '']), 'tern all-in-one-server node node1')
+  t.equal(processLabel(['/usr/bin/node', '--import=file:///x/tsx/loader.mjs', '/repo/bin/tern.ts', 'proxy-server', '/home/etc/proxy-server.conf']), 'tern proxy-server proxy-server')
+  t.equal(processLabel(['/usr/bin/python3', '/usr/bin/swift-object-server', '/srv/object-server/1.conf']), 'swift-object-server 1')
+  t.equal(processLabel(['rsync']), 'rsync')
 })
