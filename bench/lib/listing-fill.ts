@@ -24,6 +24,15 @@ export function listingName(i: number): string {
   return `obj-${String(i).padStart(7, '0')}`
 }
 
+/** Rows start..end-1 as the fill merges them (zero-byte objects, one a millisecond apart). */
+export function listingItems(start: number, end: number): ObjectItem[] {
+  const items: ObjectItem[] = []
+  for (let i = start; i < end; i++) {
+    items.push({ name: listingName(i), createdAt: Timestamp.fromSeconds(1_700_000_000 + i / 1000).internal, size: 0, contentType: 'application/octet-stream', etag: EMPTY_MD5, deleted: 0, storagePolicyIndex: 0 })
+  }
+  return items
+}
+
 export function listingContainer(rows: number): string {
   return `bench-listing-${rows}`
 }
@@ -44,11 +53,7 @@ export async function fillTernListing(home: string, portBase: number, proxyPort:
       const broker = new ContainerBroker(store, dbId)
       if (!broker.getInfo()) throw new Error(`container ${container} missing on ${node.name} (create it through the API first)`)
       for (let start = 0; start < rows; start += BATCH) {
-        const items: ObjectItem[] = []
-        for (let i = start; i < Math.min(rows, start + BATCH); i++) {
-          items.push({ name: listingName(i), createdAt: Timestamp.fromSeconds(1_700_000_000 + i / 1000).internal, size: 0, contentType: 'application/octet-stream', etag: EMPTY_MD5, deleted: 0, storagePolicyIndex: 0 })
-        }
-        broker.mergeItems(items)
+        broker.mergeItems(listingItems(start, Math.min(rows, start + BATCH)))
       }
       filled++
     } finally {

@@ -51,7 +51,30 @@ export interface ListingSource {
 /** `value` is the entry's text after the name and its NUL. */
 export type ListingItem = { kind: 'row'; name: string; value: string } | { kind: 'subdir'; name: string }
 
+/** Receives a page in order: each row's whole entry text (name, NUL, stored fields), or a subdir. */
+export interface ListingVisitor {
+  row(text: string): void
+  subdir(name: string): void
+}
+
 export function walkListing(source: ListingSource, params: ListingParams): ListingItem[] {
+  const out: ListingItem[] = []
+  visitListing(source, params, {
+    row: (text) => {
+      const { name, value } = splitTextRecord(text)
+      out.push({ kind: 'row', name, value })
+    },
+    subdir: (name) => out.push({ kind: 'subdir', name }),
+  })
+  return out
+}
+
+/**
+ * The walk itself, handing each entry to `visit` as it is read: no object per row, and without
+ * a delimiter a row's text goes out without even its name being split off (a JSON page only
+ * needs the stored JSON at the entry's end).
+ */
+export function visitListing(source: ListingSource, params: ListingParams, visit: ListingVisitor): void {
   const key = (name: string) => Buffer.concat([source.base, Buffer.from(name, 'utf8')])
   const reverse = params.reverse ?? false
   let marker = reverse ? params.endMarker : params.marker
@@ -87,25 +110,31 @@ export function walkListing(source: ListingSource, params: ListingParams): Listi
   }
 
   const limit = params.limit
-  const out: ListingItem[] = []
-  if (limit <= 0) return out
+  if (limit <= 0) return
+  let count = 0
   const cursor = source.open(range)
   // After a skip, the next query is "name > X" (forward path mode, reverse): a row equal to
   // X must be passed over.
   let skipEqual: string | undefined
   try {
-    while (out.length < limit) {
+    if (prefix === undefined || !delimiter) {
+      // No subdirectories: every entry in the range is a row of the page (no seek, no skip).
+      while (count < limit) {
+        const text = cursor.next()
+        if (text === undefined) break
+        visit.row(text)
+        count++
+      }
+      return
+    }
+    while (count < limit) {
       const text = cursor.next()
       if (text === undefined) break
-      const { name, value } = splitTextRecord(text)
+      const name = splitTextRecord(text).name
       if (skipEqual !== undefined) {
         const equal = name === skipEqual
         skipEqual = undefined
         if (equal) continue
-      }
-      if (prefix === undefined || !delimiter) {
-        out.push({ kind: 'row', name, value })
-        continue
       }
       const end = name.indexOf(delimiter, prefix.length)
       if (path !== undefined) {
@@ -116,16 +145,19 @@ export function walkListing(source: ListingSource, params: ListingParams): Listi
         }
       } else if (end >= 0) {
         const dirName = name.slice(0, end + delimiter.length)
-        if (dirName !== origMarker) out.push({ kind: 'subdir', name: dirName })
+        if (dirName !== origMarker) {
+          visit.subdir(dirName)
+          count++
+        }
         skipTo(name, end, delimiter, true)
         continue
       }
-      out.push({ kind: 'row', name, value })
+      visit.row(text)
+      count++
     }
   } finally {
     cursor.close()
   }
-  return out
 
   function skipTo(name: string, end: number, delim: string, inclusive: boolean): void {
     if (reverse) {

@@ -59,6 +59,11 @@ function jsonBody(ctx: ProxyContext): Row[] | undefined {
   }
 }
 
+function mentions(body: unknown, text: string): boolean {
+  if (Buffer.isBuffer(body)) return body.includes(text)
+  return typeof body === 'string' ? body.includes(text) : true
+}
+
 function setJson(ctx: ProxyContext, text: string): void {
   ctx.body = text
   ctx.type = 'application/json; charset=utf-8'
@@ -253,6 +258,9 @@ async function readContainer(ctx: ProxyContext, next: () => Promise<void>, downs
       }
     } else if (isSuccess(ctx.status) && !p.container.includes(RESERVED)) location = versionsContainerName(p.container)
     if (ctx.method !== 'GET' || !isSuccess(ctx.status)) return
+    // A plain listing changes only where a row is a link (symlink's rewrite gave it a
+    // symlink_path key): without one in the bytes, the page passes through unparsed.
+    if (!versionsListing && !mentions(ctx.body, '"symlink_path"')) return
     const rows = jsonBody(ctx)
     if (!rows) return
     const hasLinks = rows.some((r) => r.symlink_path !== undefined)

@@ -167,13 +167,13 @@ t.test('JSON pages come from the rows stored JSON, and older (format 1) entries 
     { name: 'b', createdAt: ts(7), size: 0, contentType: 'x/"q"', etag: 'e3', deleted: 0, storagePolicyIndex: 0 },
   ]
   broker.mergeItems(items)
-  const page = broker.listObjectsJson({ limit: 100 }, 0)
+  const page = broker.listObjectsJson({ limit: 100 }, 0).toString('utf8')
   const rows = JSON.parse(page) as Array<Record<string, unknown>>
   t.same(rows.map((r) => r.name), ['a/manifest', 'a/é', 'b'], 'UTF-8 byte order')
   t.equal(rows[0]!.bytes, 2048, 'swift_bytes gives the size, as update_data_record does')
   t.equal(rows[0]!.content_type, 'application/x')
   t.match(page, /"name": "a\/\\u00e9"/, 'non-ASCII escaped as Python json.dumps does')
-  t.same(JSON.parse(broker.listObjectsJson({ limit: 100, delimiter: '/' }, 0)), [{ subdir: 'a/' }, rows[2]], 'subdirs rendered beside stored rows')
+  t.same(JSON.parse(broker.listObjectsJson({ limit: 100, delimiter: '/' }, 0).toString('utf8')), [{ subdir: 'a/' }, rows[2]], 'subdirs rendered beside stored rows')
 
   // Rewrite every listing entry in the first format (no JSON text), as older databases hold them.
   const store = (broker as unknown as { store: KvStore }).store
@@ -185,6 +185,6 @@ t.test('JSON pages come from the rows stored JSON, and older (format 1) entries 
     batch.put(key, encodeTextRecord(it.name, 1, [it.createdAt, it.size, it.contentType, it.etag]))
   }
   store.write(batch)
-  t.equal(broker.listObjectsJson({ limit: 100 }, 0), page, 'format-1 entries render to the same page')
+  t.equal(broker.listObjectsJson({ limit: 100 }, 0).toString('utf8'), page, 'format-1 entries render to the same page')
   t.same(broker.listObjects({ limit: 100 }, 0).map((e) => ('name' in e ? e.name : e.subdir)), ['a/manifest', 'a/é', 'b'])
 })
