@@ -22,8 +22,11 @@ const REPO = fileURLToPath(new URL('../', import.meta.url))
 /** The folders whose modules a server process may load (never test/ or bench/). */
 export const RUNTIME_DIRS = ['bin', 'common', 'ring', 'object', 'container', 'account', 'proxy', 'replicator', 'all-in-one', 'compute'] as const
 
-/** Compiled trees not used for this long are removed when a new one is written. */
-const PRUNE_AFTER_MS = 24 * 3600_000
+/**
+ * Compiled trees not started from for this long are removed when a new one is written (a
+ * cluster still running from one may load modules lazily, e.g. the auditor's worker file).
+ */
+const PRUNE_AFTER_MS = 7 * 24 * 3600_000
 
 /** Bumped when the compile's output format changes, so an old tree is never reused. */
 const TREE_FORMAT = 1
