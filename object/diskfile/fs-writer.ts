@@ -10,6 +10,7 @@ import { encodeTrailer } from './format.ts'
 import type { FileKind, StoredMetadata } from './format.ts'
 import { fileName } from './ondisk-files.ts'
 import { fdatasyncFd } from './raw-fs.ts'
+import { syncIo } from './raw-fs.ts'
 import type { SmallIo } from './raw-fs.ts'
 import type { ObjectWriter } from './types.ts'
 
@@ -76,7 +77,8 @@ export class FsObjectWriter<P> implements ObjectWriter {
       throw err
     }
     this.done = true
-    await this.manager.writeIo.close(this.fd)
+    // Nothing is left to write back after the fdatasync: closing cannot wait on the disk.
+    syncIo.close(this.fd)
     await this.manager.install(this.p, this.tmpPath, fileName(timestamp, kind))
     await this.manager.cleanup(this.p)
   }
