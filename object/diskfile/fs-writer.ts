@@ -1,5 +1,6 @@
 // The staging writer of the fs diskfile: body bytes go to a file in tmp/ (buffered up to 1 MiB
-// between writes, MD5 computed on the way); commit appends the metadata trailer, fdatasyncs,
+// between writes, MD5 computed on the way); commit appends the metadata trailer, fdatasyncs
+// (unless the file was opened O_DSYNC for a body known to fit one write),
 // and hands the file to the manager to rename into place and clean up. Abort closes and
 // unlinks the staged file, so a failed PUT leaves nothing behind.
 import { createHash } from 'node:crypto'
@@ -15,7 +16,7 @@ import type { SmallIo } from './raw-fs.ts'
 import type { ObjectWriter } from './types.ts'
 
 /** Body bytes buffered before a write to the staging file. */
-const WRITE_BUFFER = 1024 * 1024
+export const WRITE_BUFFER = 1024 * 1024
 
 /** What the writer needs of its manager. */
 export interface WriterHost<P> {
@@ -36,6 +37,8 @@ export class FsObjectWriter<P> implements ObjectWriter {
     private readonly p: P,
     private readonly tmpPath: string,
     private readonly fd: number,
+    /** Opened O_DSYNC: each write is durable when it returns, no fdatasync needed. */
+    private readonly durableWrites = false,
   ) {}
 
   async write(chunk: Buffer): Promise<void> {
@@ -71,7 +74,7 @@ export class FsObjectWriter<P> implements ObjectWriter {
     if (this.done) throw new DiskFileError('ERR_DISKFILE_WRITER_STATE', 'commit after commit or abort')
     try {
       await this.flush([encodeTrailer(kind, metadata)])
-      await fdatasyncFd(this.fd)
+      if (!this.durableWrites) await fdatasyncFd(this.fd)
     } catch (err) {
       if (isNoSpace(err)) throw new DiskFileError('ERR_DISKFILE_NO_SPACE', 'device full', { cause: err })
       throw err

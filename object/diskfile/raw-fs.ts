@@ -12,7 +12,7 @@ import { promisify } from 'node:util'
 
 export interface SmallIo {
   readdir(path: string): Promise<string[]> | string[]
-  open(path: string, flags: string): Promise<number> | number
+  open(path: string, flags: string | number): Promise<number> | number
   read(fd: number, buffer: Buffer, length: number, position: number): Promise<number> | number
   fstatSize(fd: number): Promise<number> | number
   writev(fd: number, buffers: Buffer[]): Promise<number> | number
@@ -24,7 +24,7 @@ export interface SmallIo {
 
 export const asyncIo: SmallIo = {
   readdir: (path) => fs.promises.readdir(path),
-  open: promisify(fs.open) as (path: string, flags: string) => Promise<number>,
+  open: promisify(fs.open) as (path: string, flags: string | number) => Promise<number>,
   read: (fd, buffer, length, position) =>
     new Promise((resolve, reject) => fs.read(fd, buffer, 0, length, position, (err, n) => (err ? reject(err) : resolve(n)))),
   fstatSize: (fd) => new Promise((resolve, reject) => fs.fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size)))),
