@@ -181,7 +181,7 @@ export class AccountBroker extends BrokerBase<AccountInfo> {
   /** A listing page of live containers (Swift's list_containers_iter). */
   listContainers(params: ListingParams): (ContainerListingEntry | { subdir: string })[] {
     const base = dbKey(KEY_LIST, this.dbId)
-    const items = walkListing({ base, open: (range) => this.store.textCursor(range, Math.min(params.limit + 1, 2000)) }, { ...params, path: undefined })
+    const items = walkListing({ base, open: (range, batch) => this.store.textCursor(range, batch.first, batch.max) }, { ...params, path: undefined })
     return items.map((item) => {
       if (item.kind === 'subdir') return { subdir: item.name }
       const [, objectCount, bytesUsed, putTimestamp] = decodeTextFields(item.value, LISTING_FORMAT, 'account listing entry')

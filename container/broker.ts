@@ -281,7 +281,7 @@ export class ContainerBroker extends BrokerBase<ContainerInfo> {
    */
   listObjectsJson(params: ListingParams, storagePolicyIndex: number): Buffer {
     const rows: string[] = []
-    visitListing(this.listingSource(params, storagePolicyIndex), params, {
+    visitListing(this.listingSource(storagePolicyIndex), params, {
       row: (text) => rows.push(entryJson(text)),
       subdir: (name) => rows.push(subdirJson(name)),
     })
@@ -289,18 +289,14 @@ export class ContainerBroker extends BrokerBase<ContainerInfo> {
   }
 
   private walk(params: ListingParams, storagePolicyIndex: number) {
-    return walkListing(this.listingSource(params, storagePolicyIndex), params)
+    return walkListing(this.listingSource(storagePolicyIndex), params)
   }
 
-  private listingSource(params: ListingParams, storagePolicyIndex: number): ListingSource {
+  private listingSource(storagePolicyIndex: number): ListingSource {
     const base = dbKey(KEY_LIST, this.dbId, u32(storagePolicyIndex))
-    // One native call reads the whole page (and the row that tells whether more follow).
-    return { base, open: (range) => this.store.textCursor(range, Math.min(params.limit + 1, LISTING_BATCH_MAX)) }
+    return { base, open: (range, batch) => this.store.textCursor(range, batch.first, batch.max) }
   }
 }
-
-/** Rows per native iterator call: a whole page of the largest listing limit (10,000). */
-const LISTING_BATCH_MAX = 10_001
 
 /** A listing entry's JSON text: stored at its end (format 2), or rendered from its fields (1). */
 function entryJson(text: string): string {

@@ -76,7 +76,10 @@ export class KvCursor {
 /**
  * A cursor over the values of a key range, decoded as UTF-8 text, without the keys: one JS
  * string per row instead of two copied Buffers, which is what makes a 10,000-row listing
- * page cheap (listing entries carry their own name; see keys.ts).
+ * page cheap (listing entries carry their own name; see keys.ts). Each native call reads
+ * `batch` rows, the next ones four times as many up to `maxBatch`; after a seek it starts
+ * again at one row, so a walk that seeks often (a delimiter's subdirectories) reads few rows
+ * it then throws away. `keysRead` counts the rows read, used or not.
  */
 export class KvTextCursor {
   #it: RocksIterator
@@ -85,24 +88,27 @@ export class KvTextCursor {
   #pos = 0
   #finished = false
   #batch: number
+  #maxBatch: number
 
-  constructor(store: KvStore, it: RocksIterator, batch: number) {
+  constructor(store: KvStore, it: RocksIterator, batch: number, maxBatch: number) {
     this.#store = store
     this.#it = it
     this.#batch = batch
+    this.#maxBatch = Math.max(batch, maxBatch)
   }
 
   next(): string | undefined {
     if (this.#pos >= this.#rows.length) {
       if (this.#finished) return undefined
       const { rows, finished } = this.#it._nextvSync(this.#batch)
+      this.#store.keysRead += rows.length / 2
+      this.#batch = Math.min(this.#maxBatch, this.#batch * 4)
       this.#rows = rows
       this.#pos = 0
       this.#finished = finished
       if (rows.length === 0) return undefined
     }
     this.#pos++ // the (undefined) key
-    this.#store.keysRead++
     return this.#rows[this.#pos++] as string
   }
 
@@ -111,6 +117,7 @@ export class KvTextCursor {
     this.#rows = []
     this.#pos = 0
     this.#finished = false
+    this.#batch = 1
   }
 
   close(): void {
@@ -180,9 +187,9 @@ export class KvStore {
     return new KvCursor(this, this.#db.iterator({ ...range, ...RAW }), batch)
   }
 
-  /** A cursor over the values of `range` as text (values must be UTF-8). */
-  textCursor(range: KvRange, batch = 256): KvTextCursor {
-    return new KvTextCursor(this, this.#db.iterator({ ...range, keys: false, values: true, keyEncoding: 'buffer', valueEncoding: 'utf8' }), batch)
+  /** A cursor over the values of `range` as text (values must be UTF-8); batches as KvTextCursor says. */
+  textCursor(range: KvRange, batch = 256, maxBatch = batch): KvTextCursor {
+    return new KvTextCursor(this, this.#db.iterator({ ...range, keys: false, values: true, keyEncoding: 'buffer', valueEncoding: 'utf8' }), batch, maxBatch)
   }
 
   batch(): KvBatch {

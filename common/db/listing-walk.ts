@@ -42,11 +42,20 @@ export interface ListingCursor {
   close(): void
 }
 
+/** Rows per native read: `first` at the start, growing up to `max` (see KvTextCursor). */
+export interface ListingBatch {
+  first: number
+  max: number
+}
+
 export interface ListingSource {
   /** Key prefix of the listing range (type byte, database id, maybe policy). */
   readonly base: Buffer
-  open(range: { gt?: Buffer; gte?: Buffer; lt?: Buffer; reverse: boolean }): ListingCursor
+  open(range: { gt?: Buffer; gte?: Buffer; lt?: Buffer; reverse: boolean }, batch: ListingBatch): ListingCursor
 }
+
+/** The most rows one native read returns: a whole page of the largest limit, and one more. */
+const MAX_BATCH = 10_001
 
 /** `value` is the entry's text after the name and its NUL. */
 export type ListingItem = { kind: 'row'; name: string; value: string } | { kind: 'subdir'; name: string }
@@ -112,7 +121,10 @@ export function visitListing(source: ListingSource, params: ListingParams, visit
   const limit = params.limit
   if (limit <= 0) return
   let count = 0
-  const cursor = source.open(range)
+  // Without a delimiter every row read is on the page: read them all at once. With one, a
+  // row may start a subdirectory that is skipped with a seek: start small and grow.
+  const max = Math.min(limit + 1, MAX_BATCH)
+  const cursor = source.open(range, { first: prefix === undefined || !delimiter ? max : 1, max })
   // After a skip, the next query is "name > X" (forward path mode, reverse): a row equal to
   // X must be passed over.
   let skipEqual: string | undefined

@@ -188,3 +188,48 @@ t.test('JSON pages come from the rows stored JSON, and older (format 1) entries 
   t.equal(broker.listObjectsJson({ limit: 100 }, 0).toString('utf8'), page, 'format-1 entries render to the same page')
   t.same(broker.listObjects({ limit: 100 }, 0).map((e) => ('name' in e ? e.name : e.subdir)), ['a/manifest', 'a/é', 'b'])
 })
+
+t.test('JSON pages: the same bytes as rendering the rows, every query shape; O(limit) keys at a late marker', async (t) => {
+  const { renderListing } = await import('../../../common/listing-format.ts')
+  const { listingRecord } = await import('../../../container/listing-record.ts')
+  const broker = await openBroker(t, 11)
+  const names: string[] = []
+  for (let d = 0; d < 30; d++) for (let i = 0; i < 100; i++) names.push(`dir${String(d).padStart(2, '0')}/${i % 7 === 0 ? 'sub/' : ''}${String(i).padStart(3, '0')}${i % 13 === 0 ? 'é' : ''}`)
+  names.push('dir05', 'top-1', 'top-2', 'zz"quote')
+  broker.mergeItems(names.map((n, i) => item(n, 10 + (i % 50), i % 4096, i % 9 === 0 ? { contentType: 'application/x;swift_bytes=77' } : {})))
+  const rendered = (params: Parameters<ContainerBroker['listObjects']>[0]) =>
+    renderListing('application/json', broker.listObjects(params, 0).map((e) => ('subdir' in e ? e : listingRecord(e))), 'container', 'c')
+  const queries: Parameters<ContainerBroker['listObjects']>[0][] = [
+    { limit: 10000 },
+    { limit: 250, marker: 'dir07/050' },
+    { limit: 10000, marker: 'dir03/', endMarker: 'dir09/020' },
+    { limit: 40, prefix: 'dir1' },
+    { limit: 10000, delimiter: '/' },
+    { limit: 10000, prefix: 'dir04/', delimiter: '/' },
+    { limit: 7, prefix: 'dir', delimiter: '/', marker: 'dir10/' },
+    { limit: 10000, path: 'dir02' },
+    { limit: 100, path: 'dir02/sub' },
+    { limit: 300, reverse: true, marker: 'dir20/000' },
+    { limit: 10000, reverse: true, prefix: 'dir2', delimiter: '/' },
+    { limit: 5, reverse: true, endMarker: 'dir28/', marker: 'top-2' },
+    { limit: 0 },
+  ]
+  for (const q of queries) t.equal(broker.listObjectsJson(q, 0).toString('utf8'), rendered(q), `same page for ${JSON.stringify(q)}`)
+
+  const keys = (params: Parameters<ContainerBroker['listObjects']>[0]) => {
+    const before = broker.store.keysRead
+    const rows = JSON.parse(broker.listObjectsJson(params, 0).toString('utf8')) as unknown[]
+    return { rows: rows.length, keys: broker.store.keysRead - before }
+  }
+  const sorted = [...names].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+  const after = sorted.filter((n) => Buffer.compare(Buffer.from(n), Buffer.from('dir29/050')) > 0).length
+  const late = keys({ limit: 100, marker: 'dir29/050' })
+  t.equal(late.rows, Math.min(100, after))
+  t.ok(late.keys <= late.rows + 1, `late marker: ${late.keys} keys read for ${late.rows} rows`)
+  const early = keys({ limit: 100 })
+  t.equal(early.keys, 101, 'a page reads its rows and the one after, no more')
+  const subdirQuery = { limit: 10000, delimiter: '/', marker: 'dir10/' }
+  const subdirs = keys(subdirQuery)
+  t.equal(subdirs.rows, (JSON.parse(rendered(subdirQuery)) as unknown[]).length)
+  t.ok(subdirs.keys <= 2 * subdirs.rows + 4, `delimiter page of ${subdirs.rows} entries read ${subdirs.keys} keys (a batch after each skip starts at one row)`)
+})
