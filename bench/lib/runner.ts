@@ -123,9 +123,15 @@ function levelsFor(g: ScenarioGroup, opts: BenchOptions): number[] {
 }
 
 async function objectCount(t: RunningTarget, container: string): Promise<number> {
-  const auth = await httpRequest({ method: 'GET', url: new URL(t.authUrl), headers: { 'x-auth-user': t.user, 'x-auth-key': t.key } })
-  const res = await httpRequest({ method: 'HEAD', url: new URL(`${String(auth.headers['x-storage-url'])}/${container}`), headers: { 'x-auth-token': String(auth.headers['x-auth-token']) } })
-  return res.status === 204 || res.status === 200 ? Number(res.headers['x-container-object-count'] ?? 0) : -1
+  // A cluster just started may answer 503 for a while: a filled container must not look empty
+  // (a refill of a million rows takes many minutes), so a server error is asked again.
+  for (let attempt = 0; ; attempt++) {
+    const auth = await httpRequest({ method: 'GET', url: new URL(t.authUrl), headers: { 'x-auth-user': t.user, 'x-auth-key': t.key } })
+    const res = await httpRequest({ method: 'HEAD', url: new URL(`${String(auth.headers['x-storage-url'])}/${container}`), headers: { 'x-auth-token': String(auth.headers['x-auth-token']) } })
+    if (res.status === 204 || res.status === 200) return Number(res.headers['x-container-object-count'] ?? 0)
+    if (res.status < 500 || attempt >= 30) return -1
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+  }
 }
 
 /** Starts a target and makes sure its listing container holds `rows` rows. */
