@@ -5,7 +5,7 @@
 // request of a fresh process costs more than later ones (JIT, socket buffer growth).
 //
 //   node --import=tsx bench/large-object-cpu.ts --url http://127.0.0.1:8080 --root <pid of tern start>
-//        [--size-mib 64] [--count 4] [--user test:tester --key testing]
+//        [--size-mib 64] [--count 4] [--user test:tester --key testing] [--methods PUT,GET]
 import http from 'node:http'
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '4' },
     user: { type: 'string', default: 'test:tester' },
     key: { type: 'string', default: 'testing' },
+    methods: { type: 'string', default: 'PUT,GET' },
   },
 })
 
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
   const names: Record<number, string> = {}
   for (const pid of snapshot().keys()) names[pid] = label(pid)
 
-  for (const method of ['PUT', 'GET'] as const) {
+  for (const method of values.methods.split(',')) {
     const totals = new Map<number, number>()
     let seconds = 0
     for (let i = 0; i < count; i++) {

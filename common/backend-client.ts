@@ -150,7 +150,9 @@ export class BackendClient {
     const key = `${node.ip}:${node.port}`
     let agent = this.agents.get(key)
     if (!agent) {
-      agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 30_000, maxFreeSockets: this.maxFreeSockets, scheduling: 'lifo' })
+      // The agent hands its options to every socket it creates (net.Socket takes highWaterMark).
+      const options: http.AgentOptions & { highWaterMark: number } = { keepAlive: true, keepAliveMsecs: 30_000, maxFreeSockets: this.maxFreeSockets, scheduling: 'lifo', highWaterMark: SOCKET_HIGH_WATER_MARK }
+      agent = new http.Agent(options)
       this.agents.set(key, agent)
     }
     return agent
@@ -282,6 +284,14 @@ export class BackendClient {
     this.agents.clear()
   }
 }
+
+/**
+ * Bytes a backend socket queues before write() asks the writer to wait (Node's default is
+ * 16 KiB): a streamed object body (64 KiB client chunks fanned out to every replica) then waits
+ * for 'drain' once per MiB instead of after nearly every chunk whenever a replica's kernel
+ * buffer is full. Only a streaming writer ever queues this much, so small requests are unaffected.
+ */
+export const SOCKET_HIGH_WATER_MARK = 1024 * 1024
 
 function noop(): void {}
 

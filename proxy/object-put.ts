@@ -1,8 +1,8 @@
 // Object PUT to the replicas (Swift's ReplicatedObjectController._store_object): connect to
 // every primary at once, a handoff standing in for each primary that is error-limited or
 // cannot be reached; then stream the client's body to all of them together, each chunk
-// written to every node and the next one read only when all of them drained (the slowest
-// node sets the pace, nothing is buffered beyond one chunk). Success needs a quorum of 2xx.
+// written to every node and the next one read only when all of them can take more (the slowest
+// node sets the pace; each socket queues at most about a MiB). Success needs a quorum of 2xx.
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { BackendNode } from '../common/backend-client.ts'
@@ -56,21 +56,15 @@ class Putter {
     return !this.failed && this.result === undefined && !this.req.destroyed
   }
 
-  /** Resolves when the node can take more, failed, or stayed blocked for node_timeout. */
-  drained(timeoutMs: number): Promise<void> {
+  /** Resolves when the node can take more or failed (the caller bounds the wait). */
+  drained(): Promise<void> {
     if (!this.req.writableNeedDrain || !this.live) return Promise.resolve()
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer)
         this.req.off('drain', done)
         this.req.off('close', done)
         resolve()
       }
-      const timer = setTimeout(() => {
-        noteError(this.app, this.node, new Error('write timed out'), this.serverType)
-        this.abort()
-        done()
-      }, timeoutMs)
       this.req.on('drain', done)
       this.req.on('close', done)
     })
@@ -157,9 +151,11 @@ export async function putObject(app: ProxyApp, target: Target, body: Readable, h
 
   const nodeTimeoutMs = app.client.nodeTimeoutMs
   let received = 0
+  const reader = new IdleReader(body, options.clientTimeout * 1000)
   try {
-    for await (const chunk of withIdleTimeout(body, options.clientTimeout * 1000)) {
-      received += (chunk as Buffer).length
+    for (let next = await reader.next(); !next.done; next = await reader.next()) {
+      const chunk = next.value
+      received += chunk.length
       if (options.contentLength === null && received > options.maxSize) throw new HttpError(413, { body: 'Your request is too large.' })
       let live = 0
       for (const p of putters) {
@@ -168,8 +164,8 @@ export async function putObject(app: ProxyApp, target: Target, body: Readable, h
         live++
       }
       if (live < quorum) throw new HttpError(503)
-      // Most chunks fit in the sockets' buffers: wait (and allocate) only when one is full.
-      if (putters.some((p) => p.live && p.req.writableNeedDrain)) await Promise.all(putters.map((p) => p.drained(nodeTimeoutMs)))
+      // The sockets queue up to a MiB (SOCKET_HIGH_WATER_MARK): most chunks need no wait.
+      if (putters.some((p) => p.live && p.req.writableNeedDrain)) await allDrained(putters, nodeTimeoutMs)
     }
   } catch (err) {
     for (const p of putters) p.abort()
@@ -177,6 +173,8 @@ export async function putObject(app: ProxyApp, target: Target, body: Readable, h
     if ((err as { code?: string }).code === 'ERR_CLIENT_TIMEOUT') throw new HttpError(408)
     // The client went away mid-body (Swift answers 499 to its log).
     throw new HttpError(499, { cause: err })
+  } finally {
+    reader.close()
   }
   if (options.contentLength !== null && received < options.contentLength) {
     for (const p of putters) p.abort()
@@ -198,20 +196,73 @@ export async function putObject(app: ProxyApp, target: Target, body: Readable, h
   return best
 }
 
-/** Iterates `stream`, failing with ERR_CLIENT_TIMEOUT when no chunk arrives for `ms`. */
-async function* withIdleTimeout(stream: Readable, ms: number): AsyncGenerator<Buffer> {
-  const it = stream[Symbol.asyncIterator]()
-  for (;;) {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error('client timed out'), { code: 'ERR_CLIENT_TIMEOUT' })), ms)
-    })
-    try {
-      const next = await Promise.race([it.next(), timeout])
-      if (next.done) return
-      yield next.value as Buffer
-    } finally {
-      clearTimeout(timer)
+/**
+ * Waits until every live putter can take more; one that stays blocked for node_timeout is
+ * dropped (the others go on: the slowest live replica sets the pace, a stuck one does not).
+ */
+async function allDrained(putters: readonly Putter[], timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      for (const p of putters) {
+        if (!p.live || !p.req.writableNeedDrain) continue
+        noteError(p.app, p.node, new Error('write timed out'), p.serverType)
+        p.abort()
+      }
+      resolve()
+    }, timeoutMs)
+  })
+  try {
+    await Promise.race([Promise.all(putters.map((p) => p.drained())), timedOut])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Reads the client's body chunk by chunk; next() fails with ERR_CLIENT_TIMEOUT when the
+ * client sends nothing for `ms` while it is waited on (time spent writing to the nodes does
+ * not count). One timer for the whole body, re-armed per read: a 64 MiB body is 1,000+ reads.
+ */
+class IdleReader {
+  private readonly it: AsyncIterator<unknown>
+  private readonly timer: NodeJS.Timeout
+  private fail: ((err: Error) => void) | undefined
+
+  constructor(stream: Readable, ms: number) {
+    this.it = stream[Symbol.asyncIterator]()
+    this.timer = setTimeout(() => this.onIdle(), ms)
+  }
+
+  private onIdle(): void {
+    const fail = this.fail
+    if (!fail) {
+      // Not waiting on the client right now: start counting again.
+      this.timer.refresh()
+      return
     }
+    this.fail = undefined
+    fail(Object.assign(new Error('client timed out'), { code: 'ERR_CLIENT_TIMEOUT' }))
+  }
+
+  next(): Promise<IteratorResult<Buffer>> {
+    this.timer.refresh()
+    return new Promise((resolve, reject) => {
+      this.fail = reject
+      this.it.next().then(
+        (r) => {
+          this.fail = undefined
+          resolve(r as IteratorResult<Buffer>)
+        },
+        (err: unknown) => {
+          this.fail = undefined
+          reject(err)
+        },
+      )
+    })
+  }
+
+  close(): void {
+    clearTimeout(this.timer)
   }
 }
