@@ -3,10 +3,9 @@
 // machine and the scenario measures reading pages, not writing rows. Tern: its RocksDB device
 // databases, with the cluster stopped (one process may own a RocksDB); Swift: its SQLite
 // databases through Swift's own ContainerBroker (bench/swift-fill-listing.py).
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { KvStore } from '../../common/db/kv-store.ts'
 import { hashPathDigest } from '../../common/hash-path.ts'
 import { readHashPathSecrets } from '../../common/swift-conf.ts'
 import { Timestamp } from '../../common/timestamp.ts'
@@ -37,30 +36,37 @@ export function listingContainer(rows: number): string {
   return `bench-listing-${rows}`
 }
 
-/** Merges rows 0..rows-1 into the container's database on each of its ring nodes (Tern stopped). */
+/**
+ * Merges rows 0..rows-1 into the container's database on each of its ring nodes (Tern
+ * stopped), one process per replica so that they fill side by side.
+ */
 export async function fillTernListing(home: string, portBase: number, proxyPort: number, container: string, rows: number): Promise<number> {
   const layout = makeLayout({ home, portBase, proxyPort })
   const secrets = readHashPathSecrets(layout.swiftConfPath)
   const ring = Ring.load(join(layout.etcDir, 'container.ring.gz'), { secrets })
   const { nodes } = ring.getNodes(LISTING_ACCOUNT, container)
   const dbId = hashPathDigest(secrets, LISTING_ACCOUNT, container)
-  let filled = 0
-  for (const ringNode of nodes) {
+  const script = fileURLToPath(new URL('../listing-fill-replica.ts', import.meta.url))
+  const fills = nodes.map((ringNode) => {
     const node = layout.nodes.find((n) => n.ports.container === ringNode.port)
     if (!node) throw new Error(`no all-in-one node serves containers on port ${ringNode.port}`)
-    const store = await KvStore.open(join(node.devicesDir, ringNode.device, 'containers.db'))
-    try {
-      const broker = new ContainerBroker(store, dbId)
-      if (!broker.getInfo()) throw new Error(`container ${container} missing on ${node.name} (create it through the API first)`)
-      for (let start = 0; start < rows; start += BATCH) {
-        broker.mergeItems(listingItems(start, Math.min(rows, start + BATCH)))
-      }
-      filled++
-    } finally {
-      await store.close()
-    }
-  }
-  return filled
+    const db = join(node.devicesDir, ringNode.device, 'containers.db')
+    return new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import=tsx', script, db, dbId.toString('hex'), String(rows)], { stdio: ['ignore', 'ignore', 'pipe'] })
+      let stderr = ''
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+      child.on('error', reject)
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`filling ${node.name} failed: ${stderr.trim().split('\n').slice(-3).join(' | ')}`))))
+    })
+  })
+  await Promise.all(fills)
+  return fills.length
+}
+
+/** Rows 0..rows-1 merged into one replica's broker, a batch at a time. */
+export function fillReplica(broker: ContainerBroker, rows: number): void {
+  if (!broker.getInfo()) throw new Error('the listing container is missing (create it through the API first)')
+  for (let start = 0; start < rows; start += BATCH) broker.mergeItems(listingItems(start, Math.min(rows, start + BATCH)))
 }
 
 /** The same rows in the peer's SQLite databases, through Swift's ContainerBroker. */
