@@ -10,6 +10,7 @@ import { DiskFileError, ignoreMissing, isNoSpace } from './errors.ts'
 import { encodeTrailer } from './format.ts'
 import type { FileKind, StoredMetadata } from './format.ts'
 import { fileName } from './ondisk-files.ts'
+import { DROP_CACHE_MIN_BYTES, dropCacheThenClose } from './drop-cache.ts'
 import { fdatasyncFd } from './raw-fs.ts'
 import { syncIo } from './raw-fs.ts'
 import type { SmallIo } from './raw-fs.ts'
@@ -101,7 +102,8 @@ export class FsObjectWriter<P> implements ObjectWriter {
     }
     this.done = true
     // Nothing is left to write back after the fdatasync: closing cannot wait on the disk.
-    syncIo.close(this.fd)
+    if (this.bytesWritten >= DROP_CACHE_MIN_BYTES) dropCacheThenClose(this.fd, syncIo.close)
+    else syncIo.close(this.fd)
     await this.manager.install(this.p, this.tmpPath, fileName(timestamp, kind))
     await this.manager.cleanup(this.p)
   }
