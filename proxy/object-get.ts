@@ -21,7 +21,27 @@ export interface StreamSource {
 
 export type ObjectReadOutcome = { source: StreamSource; result?: undefined } | { source?: undefined; result: BackendResult }
 
+export interface ReadObjectOptions {
+  /** X-Newest: ask every primary, stream the newest. */
+  newest?: boolean
+  /**
+   * Good answers whose Content-Length is at most this many bytes are read whole here and come
+   * back as a result: one write to the client instead of a stream piped through Koa (its
+   * pipeline, abort signal and end-of-stream listeners cost a small GET about as much CPU as
+   * the rest of the proxy's work). A body that fails to arrive moves on to the next node.
+   */
+  bufferUpTo?: number
+}
+
 const isGood = (status: number) => (status >= 200 && status < 400) || status === 416
+
+/** The declared body length of a backend answer when it is at most `limit` bytes. */
+function smallLength(res: IncomingMessage, limit: number): boolean {
+  const raw = res.headers['content-length']
+  if (raw === undefined || limit <= 0) return false
+  const length = Number(raw)
+  return Number.isSafeInteger(length) && length >= 0 && length <= limit
+}
 
 interface Attempt {
   node: BackendNode
@@ -57,7 +77,9 @@ function toSource(attempt: Attempt, idleMs: number): StreamSource {
   return { status: res.statusCode ?? 500, headers: res.headers, stream: res, node: attempt.node }
 }
 
-export async function readObject(app: ProxyApp, target: Target, method: string, headers: OutgoingHttpHeaders, newest: boolean): Promise<ObjectReadOutcome> {
+export async function readObject(app: ProxyApp, target: Target, method: string, headers: OutgoingHttpHeaders, options: ReadObjectOptions = {}): Promise<ObjectReadOutcome> {
+  const newest = options.newest === true
+  const bufferUpTo = method === 'GET' ? (options.bufferUpTo ?? 0) : 0
   const timeoutMs = (newest ? app.config.nodeTimeout : app.config.recoverableNodeTimeout) * 1000
   const results: BackendResult[] = []
   let latest404 = new Timestamp(0)
@@ -101,7 +123,16 @@ export async function readObject(app: ProxyApp, target: Target, method: string, 
           a.res.destroy()
           continue
         }
-        return { source: toSource(a, timeoutMs) }
+        if (!smallLength(a.res, bufferUpTo)) return { source: toSource(a, timeoutMs) }
+        try {
+          const body = await readAll(node, a.res, timeoutMs)
+          if (body.length === Number(a.res.headers['content-length'])) return { result: { status, headers: a.res.headers, body, node } }
+          noteError(app, node, new Error(`short body: ${body.length} of ${a.res.headers['content-length']} bytes`), target.serverType)
+        } catch (err) {
+          noteError(app, node, err, target.serverType)
+          failures++
+          continue
+        }
       }
       const r = await drain(a, timeoutMs)
       if (status >= 500) failures++

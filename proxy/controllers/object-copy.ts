@@ -64,7 +64,7 @@ export async function copyObject(app: ProxyApp, ctx: ProxyContext, source: Objec
   for (const h of ['x-copy-from', 'x-copy-from-account', 'destination', 'destination-account', 'content-length', 'transfer-encoding']) delete clientHeaders[h]
   const getHeaders = baseBackendHeaders(ctx, { ...objectRequestHeaders(clientHeaders), 'X-Newest': 'true', 'X-Backend-Storage-Policy-Index': '0' })
   for (const h of ['content-type', 'etag']) delete getHeaders[h]
-  const outcome = await readObject(app, objectTarget(app, source), 'GET', getHeaders, true)
+  const outcome = await readObject(app, objectTarget(app, source), 'GET', getHeaders, { newest: true })
   if (!outcome.source) {
     sendResult(ctx, outcome.result)
     return

@@ -18,6 +18,9 @@ import { objectTarget, requestTimestamp, storeObject } from './object-store.ts'
 import { objectWriteHeaders } from './object-write-headers.ts'
 import { objectRequestHeaders } from './request-headers.ts'
 
+/** Object bodies up to this size are relayed as one buffer rather than streamed (object-get.ts). */
+const SMALL_BODY_BYTES = 64 * 1024
+
 export const OBJECT_METHODS = ['COPY', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']
 
 function authorizeOrThrow(ctx: ProxyContext, p: ObjectPath, info: ContainerInfo, method = ctx.method): void {
@@ -45,7 +48,7 @@ async function getOrHead(app: ProxyApp, ctx: ProxyContext, p: ObjectPath): Promi
   const info = await getContainerInfo(app, ctx, p.account, p.container)
   authorizeOrThrow(ctx, p, info)
   const headers = baseBackendHeaders(ctx, { ...objectRequestHeaders(ctx.req.headers), 'X-Backend-Storage-Policy-Index': '0' })
-  const outcome = await readObject(app, objectTarget(app, p), ctx.method, headers, iniBool(ctx.get('X-Newest'), false))
+  const outcome = await readObject(app, objectTarget(app, p), ctx.method, headers, { newest: iniBool(ctx.get('X-Newest'), false), bufferUpTo: SMALL_BODY_BYTES })
   if (outcome.source) sendStream(ctx, outcome.source)
   else sendResult(ctx, outcome.result)
 }

@@ -35,10 +35,24 @@ function identityOf(config: TempAuthConfig, user: TempAuthUser): Identity {
   }
 }
 
+/** Tokens remembered after their MAC was checked; past this many the memory starts over. */
+const RESOLVED_TOKENS_MAX = 4096
+
+interface ResolvedToken {
+  readonly identity: Identity
+  readonly expiresAt: number
+}
+
 export class TempAuth implements TokenResolver {
   readonly config: TempAuthConfig
   readonly #codec: SignedTokenCodec
   readonly #now: () => number
+  /**
+   * Tokens already verified, so a client's every request costs a map lookup instead of a hex
+   * decode and an HMAC. Users and keys come from the config and never change in a running
+   * proxy, so a token stays good until it expires.
+   */
+  readonly #resolved = new Map<string, ResolvedToken>()
 
   constructor(config: TempAuthConfig, options: TempAuthOptions = {}) {
     this.config = config
@@ -55,11 +69,23 @@ export class TempAuth implements TokenResolver {
   }
 
   resolve(token: string): Identity | undefined {
+    const now = this.#now()
+    const known = this.#resolved.get(token)
+    if (known) {
+      if (known.expiresAt > now) return known.identity
+      this.#resolved.delete(token)
+      return undefined
+    }
     const claims = this.#codec.decode(token)
     if (!claims) return undefined
     const user = this.config.users.get(claims.user)
-    if (!user || !this.#codec.verify(token, user.key, this.#now())) return undefined
-    return identityOf(this.config, user)
+    if (!user || !this.#codec.verify(token, user.key, now)) return undefined
+    // Shared by every request that shows this token: frozen, so no request can change another's.
+    const fresh = identityOf(this.config, user)
+    const identity = Object.freeze({ ...fresh, groups: Object.freeze(fresh.groups) as string[], accounts: Object.freeze(fresh.accounts) as string[] })
+    if (this.#resolved.size >= RESOLVED_TOKENS_MAX) this.#resolved.clear()
+    this.#resolved.set(token, { identity, expiresAt: claims.expiresAt })
+    return identity
   }
 
   /**
