@@ -15,8 +15,8 @@ export const MALLOC_TUNABLES: Readonly<Record<string, number>> = {
   // Extra heap asked for on each growth (default 128 KiB).
   'glibc.malloc.top_pad': 16 * 1024 * 1024,
   // Blocks from this size get their own mmap (default 128 KiB, rising as such blocks are
-  // freed): a 4 MiB file read buffer stays in the heap instead of an mmap/munmap pair per read.
-  'glibc.malloc.mmap_threshold': 8 * 1024 * 1024,
+  // freed): a 1 MiB file read buffer stays in the heap instead of an mmap/munmap pair per read.
+  'glibc.malloc.mmap_threshold': 4 * 1024 * 1024,
 }
 
 /** `env` with the malloc tunables added to GLIBC_TUNABLES; a tunable already set there wins. */

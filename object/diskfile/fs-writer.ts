@@ -1,4 +1,4 @@
-// The staging writer of the fs diskfile: body bytes go to a file in tmp/ (gathered into 4 MiB
+// The staging writer of the fs diskfile: body bytes go to a file in tmp/ (gathered into 1 MiB
 // writes, each running while the next fills, MD5 computed on the way); commit appends the metadata trailer, fdatasyncs
 // (unless the file was opened O_DSYNC for a body known to fit one write),
 // and hands the file to the manager to rename into place and clean up. Abort closes and
@@ -10,19 +10,18 @@ import { DiskFileError, ignoreMissing, isNoSpace } from './errors.ts'
 import { encodeTrailer } from './format.ts'
 import type { FileKind, StoredMetadata } from './format.ts'
 import { fileName } from './ondisk-files.ts'
-import { DROP_CACHE_MIN_BYTES, dropCacheThenClose } from './drop-cache.ts'
 import { fdatasyncFd } from './raw-fs.ts'
 import { syncIo } from './raw-fs.ts'
 import type { SmallIo } from './raw-fs.ts'
 import type { ObjectWriter } from './types.ts'
 
 /**
- * Body bytes gathered into one write of the staging file. Every write is a round trip through
- * the I/O thread pool, and on a busy machine each hand-off waits for a thread to be scheduled:
- * 16 writes for a 64 MiB body instead of 64 with 1 MiB. A write runs while the next buffer
- * fills (one at a time, so a PUT holds at most twice this much).
+ * Body bytes gathered into one write of the staging file. A write runs in the I/O thread pool
+ * while the next buffer fills (one at a time, so a PUT holds at most twice this much). Measured
+ * on a direct 64 MiB PUT: 4 MiB writes cost the object server ~2x the CPU of 1 MiB ones
+ * (~450-500 ms against ~230-340 ms), the bytes no longer warm in the CPU cache when copied.
  */
-export const WRITE_BUFFER = 4 * 1024 * 1024
+export const WRITE_BUFFER = 1024 * 1024
 
 /** What the writer needs of its manager. */
 export interface WriterHost<P> {
@@ -102,8 +101,7 @@ export class FsObjectWriter<P> implements ObjectWriter {
     }
     this.done = true
     // Nothing is left to write back after the fdatasync: closing cannot wait on the disk.
-    if (this.bytesWritten >= DROP_CACHE_MIN_BYTES) dropCacheThenClose(this.fd, syncIo.close)
-    else syncIo.close(this.fd)
+    syncIo.close(this.fd)
     await this.manager.install(this.p, this.tmpPath, fileName(timestamp, kind))
     await this.manager.cleanup(this.p)
   }

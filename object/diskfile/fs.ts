@@ -33,11 +33,10 @@ import type { SmallIo } from './raw-fs.ts'
 const READ_AHEAD = 64 * 1024
 /**
  * Bytes per read of a streamed body. 1 MiB reads cut the thread-pool round trips, stream
- * chunks and socket writes 16-fold against 64 KiB ones (measured: bench/cpu-per-op.ts); 4 MiB
- * cut the round trips 4-fold again, which counts on a busy machine where each hand-off to a
- * pool thread waits for it to be scheduled (a 64 MiB GET waited seconds at load 30).
+ * chunks and socket writes 16-fold against 64 KiB ones (measured: bench/cpu-per-op.ts). 4 MiB
+ * writes cost a PUT twice the CPU (fs-writer.ts); reads stay at 1 MiB for the same reason.
  */
-const READ_CHUNK = 4 * 1024 * 1024
+const READ_CHUNK = 1024 * 1024
 const OPEN_RETRIES = 3
 /**
  * How long a device's statfs answer stands for the fallocate_reserve check: a statfs per PUT
