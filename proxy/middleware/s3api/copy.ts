@@ -2,7 +2,7 @@
 // percent-encoded), its x-amz-copy-source-if-* conditions, x-amz-metadata-directive
 // COPY / REPLACE. Plain sources are copied server-side by Swift (X-Copy-From); large-object
 // sources are read assembled (through SLO) and written as a new plain object.
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { InvalidArgument, InvalidRange, InvalidRequest, NoSuchBucket, NoSuchKey, PreconditionFailed } from './errors.ts'
 import type { S3Request } from './s3-request.ts'
 import { checkBucketName, checkKey, s3TimeOfHttpDate, sendXml, swiftError, unquoteEtag } from './s3-request.ts'
@@ -74,8 +74,10 @@ export async function resolveCopySource(req: S3Request): Promise<CopySource> {
 /** The source's bytes [start, end] as a stream (SLO assembles a multipart source). */
 export async function openCopySource(req: S3Request, src: CopySource, range?: { start: number; end: number }): Promise<{ stream: Readable; length: number }> {
   const res = await req.swift.request({ method: 'GET', container: src.bucket, object: src.key, headers: range ? { range: `bytes=${range.start}-${range.end}` } : {} })
-  if ((res.status !== 200 && res.status !== 206) || !res.stream) throw swiftError(req, res, () => new NoSuchKey(undefined, { Key: src.key }))
-  return { stream: res.stream, length: Number(res.headers['content-length'] ?? 0) }
+  if (res.status !== 200 && res.status !== 206) throw swiftError(req, res, () => new NoSuchKey(undefined, { Key: src.key }))
+  // The proxy relays small bodies as one buffer rather than a stream.
+  const stream = res.stream ?? Readable.from([await res.buffer()])
+  return { stream, length: Number(res.headers['content-length'] ?? 0) }
 }
 
 /** x-amz-copy-source-range "bytes=first-last" within the source. */
