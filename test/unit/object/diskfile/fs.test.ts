@@ -82,3 +82,29 @@ t.test('a missing device folder is never created: writes fail as device unavaila
   await t.rejects(m.writeAsyncPending('gone', 0, { op: 'PUT', account: 'a', container: 'c', obj: 'o', headers: {} }, Timestamp.now()), { code: 'ERR_DISKFILE_DEVICE_UNAVAILABLE' })
   t.same(await readdir(devices), ['sda'])
 })
+
+t.test('small objects opened together each keep their own body and metadata', async (t) => {
+  const devices = await tempDevices(t)
+  const m = new FsDiskFileManager({ devices, secrets: { prefix: 'p', suffix: 's' } })
+  const names = Array.from({ length: 8 }, (_, i) => ({ device: 'sda', partition: '1', account: 'a', container: 'c', obj: `o${i}`, policy: 0 }))
+  // Sizes on both sides of the read-ahead (64 KiB): small ones are read whole in one pread.
+  const sizes = [0, 1, 4096, 40_000, 65_536, 70_000, 3, 5000]
+  for (const [i, name] of names.entries()) {
+    const w = await m.createWriter(name)
+    await w.write(Buffer.alloc(sizes[i]!, i + 1))
+    const ts = Timestamp.fromSeconds(10 + i)
+    await w.commit(ts, { 'X-Timestamp': ts.internal, 'Content-Length': String(sizes[i]), ETag: w.etag(), 'X-Object-Meta-N': String(i) })
+  }
+  const opened = await Promise.all(names.map((name) => m.open(name, { now: Timestamp.fromSeconds(100) })))
+  for (const [i, obj] of opened.entries()) {
+    t.equal(obj.metadata['X-Object-Meta-N'], String(i), `object ${i}: its metadata`)
+    let body = await obj.readWholeBody()
+    if (!body) {
+      const chunks: Buffer[] = []
+      for await (const c of obj.createReadStream()) chunks.push(c as Buffer)
+      body = Buffer.concat(chunks)
+    }
+    t.ok(body.equals(Buffer.alloc(sizes[i]!, i + 1)), `object ${i}: its body (${sizes[i]} bytes)`)
+    await obj.close()
+  }
+})
