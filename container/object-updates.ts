@@ -7,6 +7,7 @@
 // WAL writes by one of each.
 import type { IncomingHttpHeaders } from 'node:http'
 import { HttpError } from '../common/http/errors.ts'
+import { readJsonBody } from '../common/http/request-body.ts'
 import { header } from '../common/http/backend-params.ts'
 import { Timestamp } from '../common/timestamp.ts'
 import type { StorageRequest } from '../common/storage-server.ts'
@@ -70,19 +71,7 @@ export function objectItem(op: 'PUT' | 'DELETE', obj: string, headers: IncomingH
 
 /** Reads and checks a batch body: 400 for anything but the documented shape. */
 export async function readUpdateBatch(r: StorageRequest): Promise<BatchedRow[]> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of r.req) {
-    size += (chunk as Buffer).length
-    if (size > MAX_BATCH_BYTES) throw new HttpError(413)
-    chunks.push(chunk as Buffer)
-  }
-  let body: unknown
-  try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-  } catch {
-    throw new HttpError(400, { body: 'Invalid JSON body', headers: TEXT })
-  }
+  const body = await readJsonBody(r.req, MAX_BATCH_BYTES, TEXT)
   const rows = (body as { v?: unknown; rows?: unknown }).rows
   if ((body as { v?: unknown }).v !== UPDATE_BATCH_FORMAT || !Array.isArray(rows) || rows.length === 0 || rows.length > MAX_BATCH_ROWS) {
     throw new HttpError(400, { body: 'Unknown update batch format', headers: TEXT })

@@ -20,6 +20,7 @@ import { Writable } from 'node:stream'
 import { respond } from '../common/storage-server.ts'
 import type { StorageRequest } from '../common/storage-server.ts'
 import { checkDevice } from '../common/storage-server.ts'
+import { readBodyUpTo } from '../common/http/request-body.ts'
 import { HttpError } from '../common/http/errors.ts'
 import { splitPath } from '../common/http/split-path.ts'
 import type { ObjectServerParts } from './context.ts'
@@ -80,21 +81,10 @@ export async function SSYNC(parts: ObjectServerParts, sr: StorageRequest): Promi
   await receiveFile(parts, sr, { device, policy, partDir, suffix, hash, file })
 }
 
-async function readBody(sr: StorageRequest, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of sr.req) {
-    size += (chunk as Buffer).length
-    if (size > limit) throw new HttpError(413)
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks)
-}
-
 async function missingCheck(sr: StorageRequest, partDir: string): Promise<void> {
   let offered: Record<string, unknown>
   try {
-    const body = JSON.parse((await readBody(sr, MAX_CHECK_BYTES)).toString('utf8')) as { v?: unknown; objects?: unknown }
+    const body = JSON.parse((await readBodyUpTo(sr.req, MAX_CHECK_BYTES)).toString('utf8')) as { v?: unknown; objects?: unknown }
     if (body.v !== SYNC_FORMAT_VERSION || typeof body.objects !== 'object' || body.objects === null) throw new Error('bad shape')
     offered = body.objects as Record<string, unknown>
   } catch (err) {

@@ -24,6 +24,7 @@
 // open a device's database, so it reads its own node's databases through `list` and `rows` too.
 import type { StorageRequest } from '../storage-server.ts'
 import { respond } from '../storage-server.ts'
+import { readJsonBody } from '../http/request-body.ts'
 import { HttpError } from '../http/errors.ts'
 import type { BaseInfo, BrokerBase, Metadata } from './broker-base.ts'
 import type { KvStore } from './kv-store.ts'
@@ -63,19 +64,7 @@ export function isReplicateRequest(sr: StorageRequest): boolean {
 }
 
 async function readJson(sr: StorageRequest): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of sr.req) {
-    size += (chunk as Buffer).length
-    if (size > MAX_BODY) throw new HttpError(413)
-    chunks.push(chunk as Buffer)
-  }
-  let body: unknown
-  try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-  } catch {
-    throw new HttpError(400, { body: 'Invalid JSON body' })
-  }
+  const body = await readJsonBody(sr.req, MAX_BODY)
   if (typeof body !== 'object' || body === null || (body as { v?: unknown }).v !== DB_REPLICATION_FORMAT) throw new HttpError(400, { body: 'Unknown replication format' })
   return body as Record<string, unknown>
 }
