@@ -49,6 +49,11 @@ export interface ObjectItem {
   metaTimestamp?: string | undefined
 }
 
+/** The row a DELETE of `name` leaves (Swift's delete_object). */
+export function tombstoneItem(name: string, createdAt: string, storagePolicyIndex: number): ObjectItem {
+  return { name, createdAt, size: 0, contentType: 'application/deleted', etag: 'noetag', deleted: 1, storagePolicyIndex }
+}
+
 export interface ObjectRow extends Required<ObjectItem> {
   /** Row sequence number (Swift's ROWID). */
   seq: number
@@ -143,7 +148,7 @@ export class ContainerBroker extends BrokerBase<ContainerInfo> {
   }
 
   deleteObject(name: string, timestamp: string, storagePolicyIndex = 0): void {
-    this.mergeItems([{ name, createdAt: timestamp, size: 0, contentType: 'application/deleted', etag: 'noetag', deleted: 1, storagePolicyIndex }])
+    this.mergeItems([tombstoneItem(name, timestamp, storagePolicyIndex)])
   }
 
   /**

@@ -11,6 +11,7 @@ import { readJsonBody } from '../common/http/request-body.ts'
 import { header } from '../common/http/backend-params.ts'
 import { Timestamp } from '../common/timestamp.ts'
 import type { StorageRequest } from '../common/storage-server.ts'
+import { tombstoneItem } from './broker.ts'
 import type { ObjectItem } from './broker.ts'
 import { MAX_BATCH_ROWS, UPDATE_BATCH_FORMAT, UPDATE_BATCH_HEADER } from '../common/object-update-batch.ts'
 import type { BatchedRow } from '../common/object-update-batch.ts'
@@ -49,7 +50,7 @@ function rowTimestamp(headers: IncomingHttpHeaders): Timestamp {
  */
 export function objectItem(op: 'PUT' | 'DELETE', obj: string, headers: IncomingHttpHeaders, policy: number): ObjectItem {
   const ts = rowTimestamp(headers)
-  if (op === 'DELETE') return { name: obj, createdAt: ts.internal, size: 0, contentType: 'application/deleted', etag: 'noetag', deleted: 1, storagePolicyIndex: policy }
+  if (op === 'DELETE') return tombstoneItem(obj, ts.internal, policy)
   const size = header(headers, 'x-size')
   const contentType = header(headers, 'x-content-type')
   const etag = header(headers, 'x-etag')

@@ -74,10 +74,6 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
     return new ContainerBroker(store, hashPathDigest(config.hashPath, account, container))
   }
 
-  function requestedPolicy(r: StorageRequest): number | undefined {
-    return checkedPolicy(r.req.headers)
-  }
-
   function checkedPolicy(headers: IncomingHttpHeaders): number | undefined {
     const raw = header(headers, 'x-backend-storage-policy-index')
     if (raw === undefined) return undefined
@@ -153,7 +149,7 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
       const [device, part, account, container, obj] = splitBackendPath(r.path, 4, 5, true) as [string, string, string, string, string | undefined]
       const ts = requireTimestamp(r.req.headers)
       const broker = await brokerFor(device, account, container)
-      const requested = requestedPolicy(r)
+      const requested = checkedPolicy(r.req.headers)
       if (obj !== undefined) {
         const policy = requested || 0
         maybeAutoCreate(r, broker, ts, account, container, part, policy)
@@ -178,10 +174,10 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
       const [device, part, account, container, obj] = splitBackendPath(r.path, 4, 5, true) as [string, string, string, string, string | undefined]
       const ts = requireTimestamp(r.req.headers)
       const broker = await brokerFor(device, account, container)
-      const policy = requestedPolicy(r) || 0
+      const policy = checkedPolicy(r.req.headers) || 0
       if (obj !== undefined) {
         maybeAutoCreate(r, broker, ts, account, container, part, policy)
-        broker.mergeItems([objectItem('DELETE', obj, r.req.headers, policy)])
+        broker.deleteObject(obj, ts.internal, policy)
         return respond(r.res, 204)
       }
       const info = broker.getInfo()
@@ -237,7 +233,7 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
       const broker = await brokerFor(device, account, container)
       const info = broker.getInfo()
       const deleted = !info || broker.isDeletedInfo(info)
-      const requested = requestedPolicy(r)
+      const requested = checkedPolicy(r.req.headers)
       const headers = infoHeaders(info, deleted)
       if (deleted) throw new HttpError(404, { headers: stringify(headers) })
       const policy = requested ?? info.storagePolicyIndex
@@ -270,7 +266,6 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
 
   return createDbServer('container-server', handlers, { config, dbs, logger, newBroker: (store, dbId) => new ContainerBroker(store, dbId) })
 }
-
 
 function stringify(headers: Record<string, string | number>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, String(v)]))
