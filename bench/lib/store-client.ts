@@ -146,10 +146,26 @@ export class SwiftApiClient implements StoreClient {
       const q = `?format=json&limit=${limit}${marker ? `&marker=${encodeURIComponent(marker)}` : ''}`
       const res = await httpRequest({ method: 'GET', url: this.#url(container, undefined, q), headers: { 'x-auth-token': this.#token }, agent, keepBody: true })
       if (res.status !== 200) return failure('LIST', res)
-      const entries = (JSON.parse(res.body!.toString('utf8')) as unknown[]).length
+      const entries = countListingEntries(res.body!)
       return entries === limit ? { ok: true, bytes: res.bytes, entries } : { ok: false, bytes: res.bytes, entries, error: `LIST short page ${entries}/${limit}` }
     })
   }
+}
+
+const NAME_KEY = Buffer.from('"name": "')
+
+/**
+ * Rows in a JSON listing page, counted by their `"name": "` keys instead of decoding the page:
+ * on this 2-core machine JSON.parse of a 10,000-row page (~19 ms) cost the client about as
+ * much CPU as Tern spends serving it, taking CPU from the servers under test. The key cannot
+ * occur inside a string value (JSON escapes the quote), and Swift and Tern both write it with
+ * Python's ", " / ": " separators. A body that is not a JSON array counts as -1.
+ */
+export function countListingEntries(body: Buffer): number {
+  if (body[0] !== 0x5b || body[body.length - 1] !== 0x5d) return -1
+  let entries = 0
+  for (let i = body.indexOf(NAME_KEY); i !== -1; i = body.indexOf(NAME_KEY, i + NAME_KEY.length)) entries++
+  return entries
 }
 
 /** S3 API, path-style, SigV4 with an unsigned payload. */
