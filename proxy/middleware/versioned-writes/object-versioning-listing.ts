@@ -11,6 +11,7 @@ import type { MiddlewareDeps, ProxyContext } from '../../context.ts'
 import type { SwiftPath } from '../../request-path.ts'
 import type { Downstream } from '../../subrequest.ts'
 import { quoteSwiftPath, subrequest, withSysmeta } from '../../subrequest.ts'
+import { listingMentions } from '../../json-listing.ts'
 import { PRE_AUTHED, isSuccess, safeDecode, truthy } from './ov-support.ts'
 import {
   CLIENT_VERSIONS_ENABLED,
@@ -57,11 +58,6 @@ function jsonBody(ctx: ProxyContext): Row[] | undefined {
   } catch {
     return undefined
   }
-}
-
-function mentions(body: unknown, text: string): boolean {
-  if (Buffer.isBuffer(body)) return body.includes(text)
-  return typeof body === 'string' ? body.includes(text) : true
 }
 
 function setJson(ctx: ProxyContext, text: string): void {
@@ -260,7 +256,7 @@ async function readContainer(ctx: ProxyContext, next: () => Promise<void>, downs
     if (ctx.method !== 'GET' || !isSuccess(ctx.status)) return
     // A plain listing changes only where a row is a link (symlink's rewrite gave it a
     // symlink_path key): without one in the bytes, the page passes through unparsed.
-    if (!versionsListing && !mentions(ctx.body, '"symlink_path"')) return
+    if (!versionsListing && !listingMentions(ctx.body, '"symlink_path"')) return
     const rows = jsonBody(ctx)
     if (!rows) return
     const hasLinks = rows.some((r) => r.symlink_path !== undefined)
