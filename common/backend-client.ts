@@ -166,8 +166,16 @@ export class BackendClient {
     req.once('socket', (socket) => {
       if (!socket.connecting) return
       const timer = setTimeout(() => req.destroy(new BackendError('ERR_BACKEND_CONNECT_TIMEOUT', node, 'connect timed out')), this.connTimeoutMs)
-      socket.once('connect', () => clearTimeout(timer))
-      socket.once('close', () => clearTimeout(timer))
+      // Both listeners go once either fires: one left on a keep-alive socket would hold this
+      // request, its response and the body read from it for as long as the socket lives (the
+      // proxy kept ~100 MB of 1.7 MB listing pages that way).
+      const settled = () => {
+        clearTimeout(timer)
+        socket.off('connect', settled)
+        socket.off('close', settled)
+      }
+      socket.once('connect', settled)
+      socket.once('close', settled)
     })
     return req
   }
