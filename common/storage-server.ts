@@ -5,6 +5,7 @@ import http from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { SOCKET_HIGH_WATER_MARK } from './backend-client.ts'
 import { HttpError } from './http/errors.ts'
 import { defaultBody } from './http/status.ts'
 import { decodePath } from './http/split-path.ts'
@@ -47,7 +48,7 @@ export function respondError(res: ServerResponse, err: HttpError): void {
 }
 
 export function createStorageServer(app: StorageApp, logger: Logger): http.Server {
-  const server = http.createServer({ keepAlive: true, requestTimeout: 0 }, (req, res) => {
+  const server = http.createServer({ keepAlive: true, requestTimeout: 0, highWaterMark: SOCKET_HIGH_WATER_MARK }, (req, res) => {
     void serve(app, logger, req, res)
   })
   server.keepAliveTimeout = 65_000

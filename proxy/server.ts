@@ -4,6 +4,7 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type Koa from 'koa'
+import { SOCKET_HIGH_WATER_MARK } from '../common/backend-client.ts'
 import type { Logger } from '../common/logger.ts'
 import type { ProxyConfig } from './config.ts'
 import type { MiddlewareDeps, MiddlewareFactory, ProxyState } from './context.ts'
@@ -42,6 +43,7 @@ export function createProxyServer(config: ProxyConfig, logger: Logger, options: 
   const server = http.createServer(
     {
       keepAlive: true,
+      highWaterMark: SOCKET_HIGH_WATER_MARK,
       // Room for every header Swift allows (meta count and size) plus the usual ones.
       maxHeaderSize: Math.max(16384, c.maxHeaderSize + c.maxMetaOverallSize + 8192),
       requestTimeout: 0,
