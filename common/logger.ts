@@ -1,8 +1,6 @@
 // A small structured logger: one JSON object per line, bound fields through child().
 // The output stream is given by the caller (bin/ passes process.stdout), so libraries never
 // touch the process.
-import type { Writable } from 'node:stream'
-
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
 
@@ -16,8 +14,13 @@ export interface Logger {
   child(bindings: LogFields): Logger
 }
 
+/** Where log lines go: a Writable, or a LineBatch in front of one. */
+export interface LineSink {
+  write(text: string): unknown
+}
+
 export interface LoggerOptions {
-  stream?: Writable | undefined
+  stream?: LineSink | undefined
   level?: LogLevel | undefined
   bindings?: LogFields | undefined
 }
@@ -44,6 +47,36 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     warn: (msg, fields) => write('warn', msg, fields),
     error: (msg, fields) => write('error', msg, fields),
     child: (more) => createLogger({ stream, level: options.level, bindings: { ...bindings, ...more } }),
+  }
+}
+
+/**
+ * Lines written in one turn of the event loop leave in one write at the next: a server logs a
+ * line per request, and with stdout a file or pipe each line was a write(2) of its own (~3% of
+ * the proxy's CPU per 4 KiB GET). Nothing waits on a timer, so a line is out as soon as the
+ * loop comes round; what a process writes just before it exits is out once flush() runs.
+ */
+export class LineBatch implements LineSink {
+  #pending: string[] = []
+  #scheduled = false
+
+  constructor(private readonly out: LineSink) {}
+
+  write(text: string): boolean {
+    this.#pending.push(text)
+    if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(() => this.flush())
+    }
+    return true
+  }
+
+  flush(): void {
+    this.#scheduled = false
+    if (this.#pending.length === 0) return
+    const text = this.#pending.length === 1 ? this.#pending[0]! : this.#pending.join('')
+    this.#pending = []
+    this.out.write(text)
   }
 }
 

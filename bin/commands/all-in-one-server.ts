@@ -4,6 +4,7 @@
 import { once } from 'node:events'
 import type http from 'node:http'
 import { createLogger } from '../../common/logger.ts'
+import { serverLogStream } from '../log-output.ts'
 import { loadDbServerConfig } from '../../common/config/db-server-config.ts'
 import { createAccountServer } from '../../account/server.ts'
 import { createContainerServer } from '../../container/server.ts'
@@ -29,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     if (type === 'proxy') {
       const config = loadProxyConfig(conf)
-      const logger = createLogger({ stream: process.stdout, level: config.logLevel, bindings: { server: 'proxy-server', pid: process.pid } })
+      const logger = createLogger({ stream: serverLogStream(), level: config.logLevel, bindings: { server: 'proxy-server', pid: process.pid } })
       const proxy = createProxyServer(config, logger)
       const address = await proxy.listen()
       logger.info('listening', { ip: address.address, port: address.port })
@@ -57,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
 async function startStorageServer(kind: 'object' | 'container' | 'account', conf: string): Promise<() => Promise<void>> {
   if (kind === 'object') {
     const config = await loadObjectServerConfig(conf)
-    const logger = createLogger({ stream: process.stdout, level: config.logLevel, bindings: { server: 'object-server', pid: process.pid } })
+    const logger = createLogger({ stream: serverLogStream(), level: config.logLevel, bindings: { server: 'object-server', pid: process.pid } })
     const server: http.Server = createObjectServer(config, logger)
     server.listen(config.bindPort, config.bindIp)
     await once(server, 'listening')
@@ -68,7 +69,7 @@ async function startStorageServer(kind: 'object' | 'container' | 'account', conf
     }
   }
   const config = await loadDbServerConfig(conf, kind)
-  const logger = createLogger({ stream: process.stdout, level: config.logLevel, bindings: { server: `${kind}-server`, pid: process.pid } })
+  const logger = createLogger({ stream: serverLogStream(), level: config.logLevel, bindings: { server: `${kind}-server`, pid: process.pid } })
   const db = kind === 'container' ? createContainerServer(config, logger) : createAccountServer(config, logger)
   const port = await db.listen()
   logger.info('listening', { ip: config.bindIp, port })

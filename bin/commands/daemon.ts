@@ -2,6 +2,7 @@
 // one consistency daemon of a storage node, in the foreground (Swift's swift-object-replicator
 // and friends). --once runs a single pass and exits 0 when it succeeded.
 import { createLogger } from '../../common/logger.ts'
+import { serverLogStream } from '../log-output.ts'
 import { runDaemon } from '../../common/daemon.ts'
 import { loadDaemonConfig } from '../../replicator/config.ts'
 import { DAEMONS } from '../../replicator/daemons.ts'
@@ -44,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
     await Promise.all(
       names.map(async (daemonName) => {
         const config = await loadDaemonConfig(conf, daemonName, overrides)
-        const logger = createLogger({ stream: process.stdout, level: config.logLevel, bindings: { server: daemonName, pid: process.pid } })
+        const logger = createLogger({ stream: serverLogStream(), level: config.logLevel, bindings: { server: daemonName, pid: process.pid } })
         const daemon = await DAEMONS[daemonName]!.create({ config, logger, devices, partitions })
         try {
           await runDaemon(daemon, { once, interval: config.interval, logger, reconCachePath: config.reconCachePath, signal: stop.signal })

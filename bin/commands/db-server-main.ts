@@ -3,6 +3,7 @@
 // single process open a database and the server keeps every device's database open, so
 // `workers` above 1 is reported and not forked (see common/config/db-server-config.ts).
 import { createLogger } from '../../common/logger.ts'
+import { serverLogStream } from '../log-output.ts'
 import { loadDbServerConfig } from '../../common/config/db-server-config.ts'
 import type { DbServerType } from '../../common/config/db-server-config.ts'
 import { createAccountServer } from '../../account/server.ts'
@@ -21,7 +22,7 @@ export async function runDbServer(type: DbServerType, argv: string[]): Promise<n
     console.error(`tern ${type}-server: ${(err as Error).message}`)
     return 1
   }
-  const logger = createLogger({ stream: process.stdout, level: config.logLevel, bindings: { server: `${type}-server`, pid: process.pid } })
+  const logger = createLogger({ stream: serverLogStream(), level: config.logLevel, bindings: { server: `${type}-server`, pid: process.pid } })
   if (config.ignoredWorkers) {
     logger.warn('workers > 1 ignored: one process owns the device databases (RocksDB allows one process per database)', { workers: config.ignoredWorkers })
   }

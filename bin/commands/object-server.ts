@@ -2,6 +2,7 @@
 // port through node:cluster (bin/worker-pool.ts); workers = 0 or 1 serves from this process.
 import { once } from 'node:events'
 import { createLogger } from '../../common/logger.ts'
+import { serverLogStream } from '../log-output.ts'
 import { loadObjectServerConfig } from '../../object/config.ts'
 import type { ObjectServerConfig } from '../../object/config.ts'
 import { createObjectServer } from '../../object/server.ts'
@@ -22,7 +23,7 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`tern object-server: ${(err as Error).message}`)
     return 1
   }
-  const logger = createLogger({ stream: process.stdout, level: config.logLevel, bindings: { server: 'object-server', pid: process.pid } })
+  const logger = createLogger({ stream: serverLogStream(), level: config.logLevel, bindings: { server: 'object-server', pid: process.pid } })
   // Disk I/O (open/fsync/rename) runs on libuv's threadpool, sized only at process start.
   if (await superviseWorkers(config.workers, logger, { UV_THREADPOOL_SIZE: withIoThreads(process.env).UV_THREADPOOL_SIZE! })) return 0
   if (!process.env.UV_THREADPOOL_SIZE) logger.warn('UV_THREADPOOL_SIZE is not set: 4 I/O threads serve every device (set it, or run workers >= 2)')

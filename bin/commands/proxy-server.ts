@@ -1,5 +1,6 @@
 // `tern proxy-server <proxy-server.conf>`: the proxy, with `workers` processes sharing the port.
 import { createLogger } from '../../common/logger.ts'
+import { serverLogStream } from '../log-output.ts'
 import { loadProxyConfig } from '../../proxy/config.ts'
 import type { ProxyConfig } from '../../proxy/config.ts'
 import { createProxyServer } from '../../proxy/server.ts'
@@ -19,7 +20,7 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`tern proxy-server: ${(err as Error).message}`)
     return 1
   }
-  const logger = createLogger({ stream: process.stdout, level: config.logLevel, bindings: { server: 'proxy-server', pid: process.pid } })
+  const logger = createLogger({ stream: serverLogStream(), level: config.logLevel, bindings: { server: 'proxy-server', pid: process.pid } })
   if (await superviseWorkers(config.workers, logger)) return 0
   const proxy = createProxyServer(config, logger)
   const address = await proxy.listen()
