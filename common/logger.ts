@@ -52,9 +52,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /**
  * Lines written in one turn of the event loop leave in one write at the next: a server logs a
- * line per request, and with stdout a file or pipe each line was a write(2) of its own (~3% of
- * the proxy's CPU per 4 KiB GET). Nothing waits on a timer, so a line is out as soon as the
- * loop comes round; what a process writes just before it exits is out once flush() runs.
+ * line per request, and with stdout a file each line was a write(2) of its own. With the logs
+ * on the bench's XFS image, batching took a 4 KiB GET at concurrency 16 from ~1.2 to ~0.65 ms
+ * of CPU across the cluster. Nothing waits on a timer, so a line is out as soon as the loop
+ * comes round; what a process writes just before it exits is out once flush() runs.
  */
 export class LineBatch implements LineSink {
   #pending: string[] = []
