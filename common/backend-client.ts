@@ -294,9 +294,10 @@ export class BackendClient {
 }
 
 /**
- * Bytes a backend socket queues before write() asks the writer to wait (Node's default is
- * 16 KiB): a streamed object body (64 KiB client chunks fanned out to every replica) then waits
- * for 'drain' once per MiB instead of after nearly every chunk whenever a replica's kernel
+ * Bytes a socket queues before write() asks the writer to wait (Node's default is 16 KiB), for
+ * backend sockets and for the servers' client sockets (proxy/server.ts, storage-server.ts): a
+ * streamed object body (64 KiB chunks fanned out to every replica, or relayed to a client) then
+ * waits for 'drain' once per MiB instead of after nearly every chunk whenever the peer's kernel
  * buffer is full. Only a streaming writer ever queues this much, so small requests are unaffected.
  */
 export const SOCKET_HIGH_WATER_MARK = 1024 * 1024

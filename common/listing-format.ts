@@ -179,7 +179,7 @@ export function subdirJson(subdir: string): string {
 }
 
 /** A JSON listing page from its rows' JSON texts. */
-export function jsonListingOf(rows: readonly string[]): string {
+function jsonListingOf(rows: readonly string[]): string {
   return '[' + rows.join(', ') + ']'
 }
 
