@@ -19,6 +19,8 @@ export interface BenchOptions {
   targets: TargetName[]
   apis: ApiName[]
   rounds: number
+  /** Unrecorded rounds of every scenario before the first measured one. */
+  warmupRounds: number
   durationSec: number
   concurrency: number[]
   /** Concurrency levels for 64 MiB objects (default: those of --concurrency up to 16). */
@@ -43,6 +45,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --target LIST         tern, swift, sink (comma separated; default tern)
   --api LIST            swift, s3 (default swift,s3; swift with --quick)
   --rounds N            rounds per scenario and target (default 3; 1 with --quick)
+  --warmup N            unrecorded rounds first, to reach steady state (default 1; 0 with --quick)
   --duration S          seconds per scenario run (default 10; 2 with --quick)
   --concurrency LIST    concurrent requests (default 1,16,64; 1,16 with --quick)
   --large-concurrency LIST  levels for 64 MiB objects (default: --concurrency capped at 16)
@@ -78,7 +81,7 @@ function list<T extends string>(flag: string, text: string, allowed: readonly T[
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const given = new Map<string, string>()
   const flags = new Set<string>()
-  const VALUED = new Set(['--large-concurrency', '--vs', '--target', '--api', '--rounds', '--duration', '--concurrency', '--scenario', '--workers', '--listing-objects', '--fs', '--out'])
+  const VALUED = new Set(['--large-concurrency', '--vs', '--target', '--api', '--rounds', '--warmup', '--duration', '--concurrency', '--scenario', '--workers', '--listing-objects', '--fs', '--out'])
   const BOOLEAN = new Set(['--quick', '--machine', '--no-machine', '--no-save', '--keep', '--help', '-h'])
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -113,6 +116,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     targets,
     apis: given.has('--api') ? list('--api', given.get('--api')!, APIS) : quick ? ['swift'] : ['swift', 's3'],
     rounds: given.has('--rounds') ? positiveInt('--rounds', given.get('--rounds')!) : quick ? 1 : 3,
+    warmupRounds: given.has('--warmup') ? positiveInt('--warmup', given.get('--warmup')!, 0) : quick ? 0 : 1,
     durationSec: given.has('--duration') ? positiveNumber('--duration', given.get('--duration')!) : quick ? 2 : 10,
     concurrency,
     largeConcurrency: given.has('--large-concurrency')

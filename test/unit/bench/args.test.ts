@@ -7,6 +7,7 @@ t.test('defaults', async (t) => {
   t.same(o.targets, ['tern'])
   t.same(o.apis, ['swift', 's3'])
   t.equal(o.rounds, 3)
+  t.equal(o.warmupRounds, 1)
   t.equal(o.durationSec, 10)
   t.same(o.concurrency, [1, 16, 64])
   t.equal(o.listingObjects, 1_000_000)
@@ -32,6 +33,8 @@ t.test('--vs swift, both value spellings, lists', async (t) => {
 t.test('--quick shrinks what was not given explicitly', async (t) => {
   const q = parseBenchArgs(['--quick'])
   t.equal(q.rounds, 1)
+  t.equal(q.warmupRounds, 0)
+  t.equal(parseBenchArgs(['--quick', '--warmup', '2']).warmupRounds, 2)
   t.equal(q.durationSec, 2)
   t.same(q.concurrency, [1, 16])
   t.equal(q.listingObjects, 20_000)
@@ -40,7 +43,7 @@ t.test('--quick shrinks what was not given explicitly', async (t) => {
 })
 
 t.test('bad input is an ArgsError with a stable code', async (t) => {
-  for (const argv of [['--rounds', '0'], ['--rounds', 'x'], ['--duration', '-1'], ['--target', 'ceph'], ['--api', 'ftp'], ['--vs', 'ceph'], ['--bogus'], ['--rounds'], ['--vs', 'swift', '--target', 'sink'], ['--fs', 'ext4'], ['--concurrency', '0'], ['--machine', '--no-machine']]) {
+  for (const argv of [['--rounds', '0'], ['--rounds', 'x'], ['--warmup', '-1'], ['--duration', '-1'], ['--target', 'ceph'], ['--api', 'ftp'], ['--vs', 'ceph'], ['--bogus'], ['--rounds'], ['--vs', 'swift', '--target', 'sink'], ['--fs', 'ext4'], ['--concurrency', '0'], ['--machine', '--no-machine']]) {
     t.throws(() => parseBenchArgs(argv), { code: 'ERR_BENCH_ARGS' }, argv.join(' '))
   }
   t.ok(new ArgsError('x') instanceof Error)
