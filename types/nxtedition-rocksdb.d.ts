@@ -55,6 +55,8 @@ declare module '@nxtedition/rocksdb' {
     put(key: Buffer, value: Buffer): Promise<void>
     batch(): RocksChainedBatch
     iterator(options?: RangeOptions): RocksIterator
+    /** abstract-level: forget a resource (batch, iterator) closed by other means than its close(). */
+    detachResource(resource: object): void
     _getManySync(keys: Buffer[], options?: { keyEncoding?: Encoding; valueEncoding?: Encoding; fillCache?: boolean }): (Buffer | undefined)[]
   }
 }

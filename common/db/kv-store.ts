@@ -69,7 +69,12 @@ export class KvCursor {
   }
 
   close(): void {
-    this.#it._closeSync()
+    this.#store.release(this.#it)
+  }
+
+  /** @internal */
+  get raw(): RocksIterator {
+    return this.#it
   }
 }
 
@@ -121,7 +126,12 @@ export class KvTextCursor {
   }
 
   close(): void {
-    this.#it._closeSync()
+    this.#store.release(this.#it)
+  }
+
+  /** @internal */
+  get raw(): RocksIterator {
+    return this.#it
   }
 }
 
@@ -197,14 +207,24 @@ export class KvStore {
   }
 
   write(batch: KvBatch): void {
-    if (batch.length === 0) {
-      batch.raw._closeSync()
-      return
-    }
     try {
-      batch.raw._writeSync()
+      if (batch.length > 0) batch.raw._writeSync()
     } finally {
-      batch.raw._closeSync()
+      this.release(batch.raw)
+    }
+  }
+
+  /**
+   * Closes a batch or iterator. The binding's _closeSync frees the native side only: the
+   * database's set of open resources (abstract-level, emptied by db.close()) kept every
+   * batch and iterator ever made, and with them their keys and values, ~4 MB of heap per
+   * thousand container updates.
+   */
+  release(resource: RocksChainedBatch | RocksIterator): void {
+    try {
+      resource._closeSync()
+    } finally {
+      this.#db.detachResource(resource)
     }
   }
 
