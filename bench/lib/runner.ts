@@ -291,6 +291,7 @@ export async function runBench(opts: BenchOptions, command: string, log: Log): P
       result.setup.notes.push(`Tern: object servers fork ${settings.workers} workers; its container/account servers stay one process each (one RocksDB owner per device) and the all-in-one proxy runs as one process`)
     }
     if (lives.length > 1) result.setup.notes.push('each run has the other target paused (SIGSTOP on its processes): an idle Swift kept taking CPU from the target measured')
+    if (process.env.GLIBC_TUNABLES) result.setup.notes.push(`the load generator, and every process it starts (Swift's too), run with GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES}: with glibc's defaults the client's own page faults capped 64 MiB GETs near 200 MB/s`)
     if (opts.warmupRounds > 0) result.setup.notes.push(`${opts.warmupRounds} unrecorded warm-up round(s) of every scenario first: V8 optimizes Tern's request paths over its first few thousand requests`)
     // Warm-up rounds are numbered 0, -1, ... and their records dropped.
     const warmup: RunContext = { opts, records: [], log }
