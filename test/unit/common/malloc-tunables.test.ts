@@ -1,5 +1,5 @@
 import t from 'tap'
-import { MALLOC_TUNABLES, withMallocTunables } from '../../../common/malloc-tunables.ts'
+import { MALLOC_TUNABLES, STORAGE_NODE_MALLOC_TUNABLES, withMallocTunables } from '../../../common/malloc-tunables.ts'
 
 function parse(value: string | undefined): Map<string, string> {
   return new Map((value ?? '').split(':').filter(Boolean).map((kv) => kv.split('=') as [string, string]))
@@ -34,4 +34,13 @@ t.test('a child started with the tunables runs', async (t) => {
   const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(process.env.GLIBC_TUNABLES)'], { env: withMallocTunables(process.env), encoding: 'utf8' })
   t.equal(r.status, 0, r.stderr)
   t.match(r.stdout, /glibc\.malloc\.trim_threshold=/)
+})
+
+t.test('the storage nodes get the same settings and at most 2 arenas, added to what the caller set', async (t) => {
+  const env = withMallocTunables({ GLIBC_TUNABLES: 'glibc.malloc.trim_threshold=1' }, STORAGE_NODE_MALLOC_TUNABLES)
+  const set = parse(env.GLIBC_TUNABLES)
+  t.equal(set.get('glibc.malloc.arena_max'), '2')
+  t.equal(set.get('glibc.malloc.trim_threshold'), '1', "the caller's setting wins")
+  t.equal(set.get('glibc.malloc.top_pad'), String(MALLOC_TUNABLES['glibc.malloc.top_pad']))
+  t.notOk(parse(withMallocTunables({}).GLIBC_TUNABLES).has('glibc.malloc.arena_max'), 'not for the proxy')
 })

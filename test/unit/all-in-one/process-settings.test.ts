@@ -1,0 +1,33 @@
+// What each all-in-one process is started with: the proxy's V8 heap growth bound, the storage
+// nodes' main-thread GC and their malloc arena cap (see all-in-one/start.ts and
+// common/malloc-tunables.ts for the measurements behind each).
+import t from 'tap'
+import { nodeSpec, serverCommand } from '../../../all-in-one/start.ts'
+
+const node = {
+  index: 1,
+  name: 'node1',
+  devicesDir: '/tmp/none/node1',
+  device: 'sdb1',
+  configPath: '/tmp/none/node1.conf',
+  ports: { object: 1, container: 2, account: 3 },
+}
+
+function tunables(env: NodeJS.ProcessEnv | undefined): Map<string, string> {
+  return new Map((env?.GLIBC_TUNABLES ?? '').split(':').filter(Boolean).map((kv) => kv.split('=') as [string, string]))
+}
+
+t.test('the proxy bounds its old space growth; the nodes do not', async (t) => {
+  const proxy = serverCommand('proxy', '/tmp/none/proxy.conf')
+  t.ok(proxy.args.includes('--heap-growing-percent=50'))
+  t.notOk(proxy.args.includes('--single-threaded-gc'))
+  const n = nodeSpec(node)
+  t.notOk(n.args.includes('--heap-growing-percent=50'))
+  t.ok(n.args.includes('--single-threaded-gc'))
+})
+
+t.test('the nodes run with at most 2 malloc arenas and the shared malloc settings', async (t) => {
+  const n = tunables(nodeSpec(node).env)
+  t.equal(n.get('glibc.malloc.arena_max'), '2')
+  t.ok(n.has('glibc.malloc.trim_threshold'), 'and the settings every server gets')
+})
