@@ -1,8 +1,9 @@
 // The staging writer of the fs diskfile: body bytes go to a file in tmp/ (gathered into 1 MiB
-// writes, each running while the next fills, MD5 computed on the way); commit appends the metadata trailer, fdatasyncs
-// (unless the file was opened O_DSYNC for a body known to fit one write),
-// and hands the file to the manager to rename into place and clean up. Abort closes and
-// unlinks the staged file, so a failed PUT leaves nothing behind.
+// writes, each running while the next fills, MD5 computed on the way; a large body is also
+// fdatasynced in the background every EARLY_SYNC_BYTES); commit appends the metadata trailer,
+// fdatasyncs (unless the file was opened O_DSYNC for a body known to fit one write), and hands
+// the file to the manager to rename into place and clean up. Abort closes and unlinks the
+// staged file, so a failed PUT leaves nothing behind.
 import { createHash } from 'node:crypto'
 import { unlink } from 'node:fs/promises'
 import type { Timestamp } from '../../common/timestamp.ts'
