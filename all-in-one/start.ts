@@ -91,9 +91,10 @@ export const STORAGE_NODE_V8_FLAGS: readonly string[] = [...CHILD_V8_FLAGS, '--s
  * kept, not to V8's own factor (up to 4x when collections are quick). Under the c=64 4 KiB runs
  * the proxy's requests live long enough to be promoted, and its RSS climbed to 202-217 MB,
  * most of it V8 heap (66-78 MB total, 35 MB live). With the flag, in two A B pairs of the
- * 4 KiB c=64 runs and two of listings + 4 KiB GETs, the proxy stayed at 129-151 MB against
- * 143-181; 4 KiB ops/s showed no difference beyond the noise; listings cost ~10% more CPU
- * per page (25.0-28.2 ms against 22.5-24.0), a target with a wide margin.
+ * 4 KiB c=64 runs and two of listings + 4 KiB GETs, the largest process stayed at 129-151 MB
+ * against 143-181 (the proxy, in the listing pairs); 4 KiB ops/s showed no difference beyond
+ * the noise; listings cost ~10% more CPU per page (25.0-28.2 ms against 22.5-24.0), a target
+ * with a wide margin.
  */
 export const PROXY_V8_FLAGS: readonly string[] = [...CHILD_V8_FLAGS, '--heap-growing-percent=50']
 
