@@ -1,11 +1,12 @@
 // The staging writer of the fs diskfile: body bytes go to a file in tmp/ (gathered into 1 MiB
-// writes, each running while the next fills, MD5 computed on the way; a large body is also
+// writes, each running while the next fills, MD5 and CRC-32 computed on the way; a large body is also
 // fdatasynced in the background every EARLY_SYNC_BYTES); commit appends the metadata trailer,
 // fdatasyncs (unless the file was opened O_DSYNC for a body known to fit one write), and hands
 // the file to the manager to rename into place and clean up. Abort closes and unlinks the
 // staged file, so a failed PUT leaves nothing behind.
 import { createHash } from 'node:crypto'
 import { unlink } from 'node:fs/promises'
+import { crc32 } from 'node:zlib'
 import type { Timestamp } from '../../common/timestamp.ts'
 import { DiskFileError, ignoreMissing, isNoSpace } from './errors.ts'
 import { encodeTrailer } from './format.ts'
@@ -42,6 +43,8 @@ export interface WriterHost<P> {
 
 export class FsObjectWriter<P> implements ObjectWriter {
   private readonly md5 = createHash('md5')
+  /** The body's CRC-32, stored in the trailer for reads to check (format.ts). */
+  private crc = 0
   private pending: Buffer[] = []
   private pendingBytes = 0
   /** The write under way, if any; its failure surfaces at the next write, commit or abort. */
@@ -64,6 +67,7 @@ export class FsObjectWriter<P> implements ObjectWriter {
   async write(chunk: Buffer): Promise<void> {
     if (this.done) throw new DiskFileError('ERR_DISKFILE_WRITER_STATE', 'write after commit or abort')
     this.md5.update(chunk)
+    this.crc = crc32(chunk, this.crc)
     this.bytesWritten += chunk.length
     this.pending.push(chunk)
     this.pendingBytes += chunk.length
@@ -128,7 +132,7 @@ export class FsObjectWriter<P> implements ObjectWriter {
     if (this.done) throw new DiskFileError('ERR_DISKFILE_WRITER_STATE', 'commit after commit or abort')
     try {
       await this.settle()
-      await this.flush([encodeTrailer(kind, metadata)], true)
+      await this.flush([encodeTrailer(kind, metadata, this.crc)], true)
       await this.settleEarlySync()
       if (!this.durableWrites) await this.fdatasync(this.fd)
     } catch (err) {

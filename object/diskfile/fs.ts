@@ -6,7 +6,7 @@
 //   quarantined/objects[-N]/<hash>[-<uuid>]         hash directories that failed a check
 // Every write: stage in tmp, fdatasync (or one O_DSYNC write for small files), rename into the hash directory, fsync that directory
 // (and any directory it created), then unlink what the new file made obsolete.
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { constants as fsConstants, createReadStream, statSync } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, rmdir, statfs } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -16,7 +16,7 @@ import { hashPath } from '../../common/hash-path.ts'
 import { Timestamp } from '../../common/timestamp.ts'
 import { decodeAsyncPending, encodeAsyncPending, policyDir } from './async-pending.ts'
 import { DiskFileError, emptyIfMissing, ignoreMissing, isMissing, isNoSpace } from './errors.ts'
-import { FOOTER_SIZE, decodeFooter, decodeTrailer } from './format.ts'
+import { MAX_FOOTER_SIZE, decodeFooter, decodeTrailer } from './format.ts'
 import type { FileKind, StoredMetadata } from './format.ts'
 import { checkExpiry, mergeMetadata } from './merge.ts'
 import type { MergedState } from './merge.ts'
@@ -24,7 +24,8 @@ import { chooseFiles } from './ondisk-files.ts'
 import type {
   AsyncPendingEntry, AsyncPendingUpdate, DiskFileManager, ObjectName, ObjectWriter, OpenObject, OpenOptions, WriterOptions,
 } from './types.ts'
-import { verifyingTransform } from './verify-stream.ts'
+import { bodyMismatch, verifyingTransform } from './verify-stream.ts'
+import type { ExpectedBody } from './verify-stream.ts'
 import { FsObjectWriter, WRITE_BUFFER } from './fs-writer.ts'
 import { asyncIo, closeFd, fdatasyncFd, fsyncFd, syncIo } from './raw-fs.ts'
 import type { SmallIo } from './raw-fs.ts'
@@ -143,17 +144,19 @@ export class FsDiskFileManager implements DiskFileManager {
       }
       let dataMeta: StoredMetadata
       let bodyLength: number
+      let bodyCrc: number | undefined
       let state: MergedState
       let metaMeta: StoredMetadata | undefined
       try {
         const footer = decodeFooter(tail)
-        if (footer.metaLength + FOOTER_SIZE > tail.length && tail.length < fileSize) {
-          tail = await readTail(io, fd, fileSize, footer.metaLength + FOOTER_SIZE)
+        if (footer.metaLength + footer.size > tail.length && tail.length < fileSize) {
+          tail = await readTail(io, fd, fileSize, footer.metaLength + footer.size)
         }
         const decoded = decodeTrailer(tail, fileSize)
         if (decoded.kind !== 'data') throw new DiskFileError('ERR_DISKFILE_BAD_FORMAT', 'not a data file')
         dataMeta = decoded.metadata
         bodyLength = decoded.bodyLength
+        bodyCrc = decoded.bodyCrc
         if (metaPath) metaMeta = await this.readMetaFile(metaPath, 'meta')
         state = mergeMetadata(dataMeta, metaMeta)
       } catch (err) {
@@ -166,19 +169,19 @@ export class FsDiskFileManager implements DiskFileManager {
       checkExpiry(state, options.now, options.openExpired)
       const body = whole ? head.subarray(0, bodyLength) : undefined
       keepOpen = body === undefined
-      return this.openObject(name, p, state, dataMeta, metaMeta, body, keepOpen ? fd : undefined)
+      return this.openObject(name, state, dataMeta, metaMeta, bodyCrc, body, keepOpen ? fd : undefined)
     } finally {
       if (!keepOpen) await io.close(fd)
     }
   }
 
   private openObject(
-    name: ObjectName, p: Paths, state: MergedState, dataMeta: StoredMetadata, metaMeta: StoredMetadata | undefined,
-    body: Buffer | undefined, fd: number | undefined,
+    name: ObjectName, state: MergedState, dataMeta: StoredMetadata, metaMeta: StoredMetadata | undefined,
+    bodyCrc: number | undefined, body: Buffer | undefined, fd: number | undefined,
   ): OpenObject {
-    const etag = state.metadata.ETag ?? ''
-    const quarantine = async (actual: string) => {
-      await this.quarantine(name, `ETag ${etag} but body hashes to ${actual}`)
+    const expected: ExpectedBody = bodyCrc === undefined ? { etag: state.metadata.ETag ?? '' } : { crc32: bodyCrc }
+    const quarantine = async (reason: string) => {
+      await this.quarantine(name, reason)
     }
     let closed = false
     return {
@@ -187,10 +190,10 @@ export class FsDiskFileManager implements DiskFileManager {
       metaMetadata: metaMeta,
       readWholeBody: async () => {
         if (!body) return undefined
-        const actual = createHash('md5').update(body).digest('hex')
-        if (actual !== etag) {
-          await quarantine(actual)
-          throw new DiskFileError('ERR_DISKFILE_QUARANTINED', `ETag mismatch: stored ${etag}, body ${actual}`)
+        const mismatch = bodyMismatch(expected, body)
+        if (mismatch !== undefined) {
+          await quarantine(mismatch)
+          throw new DiskFileError('ERR_DISKFILE_QUARANTINED', mismatch)
         }
         return body
       },
@@ -200,7 +203,7 @@ export class FsDiskFileManager implements DiskFileManager {
         if (fd === undefined) throw new DiskFileError('ERR_DISKFILE_WRITER_STATE', 'small objects are read with readWholeBody/prefetched')
         if (end <= start) return Readable.from([])
         const raw = createReadStream('', { fd, start, end: end - 1, autoClose: false, highWaterMark: READ_CHUNK })
-        return full ? raw.pipe(verifyingTransform(etag, quarantine)) : raw
+        return full ? raw.pipe(verifyingTransform(expected, quarantine)) : raw
       },
       close: async () => {
         if (closed || fd === undefined) return
@@ -442,7 +445,7 @@ async function readHead(io: SmallIo, fd: number): Promise<{ head: Buffer; bytesR
 }
 
 async function readTail(io: SmallIo, fd: number, fileSize: number, want: number): Promise<Buffer> {
-  const len = Math.min(fileSize, Math.max(want, FOOTER_SIZE))
+  const len = Math.min(fileSize, Math.max(want, MAX_FOOTER_SIZE))
   const buf = Buffer.allocUnsafe(len)
   const bytesRead = await io.read(fd, buf, len, fileSize - len)
   return buf.subarray(0, bytesRead)

@@ -96,7 +96,7 @@ export class MemoryDiskFileManager implements DiskFileManager {
         const chunks: Buffer[] = []
         for (let at = start; at < end; at += 64 * 1024) chunks.push(body.subarray(at, Math.min(end, at + 64 * 1024)))
         const raw = Readable.from(chunks)
-        return start === 0 && end === state.contentLength ? raw.pipe(verifyingTransform(etag, quarantine)) : raw
+        return start === 0 && end === state.contentLength ? raw.pipe(verifyingTransform({ etag }, quarantine)) : raw
       },
       close: async () => undefined,
     }

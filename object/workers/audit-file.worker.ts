@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { FOOTER_SIZE, decodeFooter, decodeTrailer } from '../diskfile/format.ts'
+import { decodeFooter, decodeTrailer } from '../diskfile/format.ts'
 
 export interface AuditFileTask {
   readonly path: string
@@ -37,8 +37,8 @@ async function readTrailer(path: string): Promise<{ metadata: Record<string, str
     try {
       const footer = decodeFooter(tail)
       let bytes = tail
-      if (footer.metaLength + FOOTER_SIZE > tailLen && tailLen < size) {
-        bytes = Buffer.alloc(Math.min(size, footer.metaLength + FOOTER_SIZE))
+      if (footer.metaLength + footer.size > tailLen && tailLen < size) {
+        bytes = Buffer.alloc(Math.min(size, footer.metaLength + footer.size))
         await fh.read(bytes, 0, bytes.length, size - bytes.length)
       }
       return decodeTrailer(bytes, size)

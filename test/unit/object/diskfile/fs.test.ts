@@ -6,6 +6,9 @@ import { FsDiskFileManager } from '../../../../object/diskfile/fs.ts'
 import { chooseFiles } from '../../../../object/diskfile/ondisk-files.ts'
 import { Timestamp } from '../../../../common/timestamp.ts'
 import { diskFileCompliance } from '../../../suites/diskfile-compliance.ts'
+import { decodeTrailer } from '../../../../object/diskfile/format.ts'
+import { encodeVersion1Trailer } from '../../../helpers/format-v1.ts'
+import { crc32 } from 'node:zlib'
 
 async function tempDevices(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tern-diskfile-'))
@@ -106,5 +109,61 @@ t.test('small objects opened together each keep their own body and metadata', as
     }
     t.ok(body.equals(Buffer.alloc(sizes[i]!, i + 1)), `object ${i}: its body (${sizes[i]} bytes)`)
     await obj.close()
+  }
+})
+
+t.test('a format version 1 file (no body CRC) is read and its body checked against the ETag', async (t) => {
+  const devices = await tempDevices(t)
+  const m = new FsDiskFileManager({ devices, secrets: { prefix: 'p', suffix: 's' } })
+  // Rewrites a committed file with a version 1 trailer, as files written before version 2 are.
+  const asVersion1 = async (name: typeof small, body: Buffer, flip: boolean) => {
+    const w = await m.createWriter(name)
+    await w.write(body)
+    const metadata = { 'X-Timestamp': Timestamp.fromSeconds(5).internal, 'Content-Length': String(body.length), ETag: w.etag() }
+    await w.commit(Timestamp.fromSeconds(5), metadata)
+    const stored = Buffer.from(body)
+    if (flip) stored[7] = stored[7]! ^ 0x10
+    await writeFile(join(m.paths(name).hashDir, '0000000005.00000.data'), Buffer.concat([stored, encodeVersion1Trailer('data', metadata)]))
+  }
+  const small = { device: 'sda', partition: '1', account: 'a', container: 'c', obj: 'small', policy: 0 }
+  const large = { ...small, obj: 'large' }
+  const smallBody = Buffer.alloc(3000, 5)
+  const largeBody = Buffer.alloc(300_000, 6)
+  await asVersion1(small, smallBody, false)
+  await asVersion1(large, largeBody, false)
+  let o = await m.open(small, { now: Timestamp.now() })
+  t.same(await o.readWholeBody(), smallBody)
+  o = await m.open(large, { now: Timestamp.now() })
+  t.equal(await o.readWholeBody(), undefined)
+  t.same(Buffer.concat(await o.createReadStream().toArray()), largeBody)
+  await o.close()
+
+  await asVersion1(small, smallBody, true)
+  await asVersion1(large, largeBody, true)
+  o = await m.open(small, { now: Timestamp.now() })
+  await t.rejects(o.readWholeBody(), { code: 'ERR_DISKFILE_QUARANTINED', message: /ETag/ })
+  o = await m.open(large, { now: Timestamp.now() })
+  await t.rejects(o.createReadStream().toArray(), { code: 'ERR_DISKFILE_QUARANTINED', message: /ETag/ })
+  await o.close()
+  t.equal((await readdir(join(devices, 'sda', 'quarantined', 'objects'))).length, 2)
+})
+
+t.test('a version 2 body is checked against its stored CRC-32', async (t) => {
+  const devices = await tempDevices(t)
+  const m = new FsDiskFileManager({ devices, secrets: { prefix: 'p', suffix: 's' } })
+  for (const [obj, size] of [['small', 3000], ['large', 300_000]] as const) {
+    const name = { device: 'sda', partition: '1', account: 'a', container: 'c', obj, policy: 0 }
+    const w = await m.createWriter(name)
+    await w.write(Buffer.alloc(size, 9))
+    await w.commit(Timestamp.fromSeconds(5), { 'X-Timestamp': Timestamp.fromSeconds(5).internal, 'Content-Length': String(size), ETag: w.etag() })
+    const path = join(m.paths(name).hashDir, '0000000005.00000.data')
+    const bytes = await readFile(path)
+    t.equal(decodeTrailer(bytes, bytes.length).bodyCrc, crc32(Buffer.alloc(size, 9)), `${obj}: the writer stored the body's CRC-32`)
+    bytes[size - 1] = bytes[size - 1]! ^ 0x01
+    await writeFile(path, bytes)
+    const o = await m.open(name, { now: Timestamp.now() })
+    const read: Promise<unknown> = size > 60_000 ? o.createReadStream().toArray() : o.readWholeBody()
+    await t.rejects(read, { code: 'ERR_DISKFILE_QUARANTINED', message: /CRC-32/ }, obj)
+    await o.close()
   }
 })
