@@ -75,6 +75,17 @@ export function ternEntry(): { args: string[]; fallback?: string } {
 export const CHILD_V8_FLAGS: readonly string[] = ['--max-semi-space-size=8']
 
 /**
+ * V8 flags of the storage nodes that keep their memory down (the last --max-semi-space-size
+ * given wins). Semispaces of 4 MiB: in bench/memory-breakdown.ts at c=64 the nodes ended the
+ * 4 KiB phases 105-108 MB instead of 112-114, at no more CPU per request. gc() exposed for
+ * common/young-gc.ts, which collects the young generation every 8 MiB of body bytes: a node's
+ * live Buffers under a 64 MiB PUT or GET went from 32-36 MB to 14-26 and its peak RSS from
+ * 140-147 MB to 118-126; on the all-in-one (two runs) a 64 MiB PUT took ~790 instead of ~880
+ * ms of cluster CPU and a GET ~220 instead of ~250.
+ */
+const LEAN_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--expose-gc']
+
+/**
  * V8 flags of the storage nodes' processes too: GC on the main thread only. Every 64 MB of
  * request or response bodies (Buffers, external memory to V8) sets off a full mark of the
  * node's 10-30 MB heap; run by V8's helper threads that was 20-27% of an object server's CPU
@@ -84,7 +95,7 @@ export const CHILD_V8_FLAGS: readonly string[] = ['--max-semi-space-size=8']
  * beyond the noise. Not the proxy: there the listing pages' large strings then outran the
  * marking and its RSS rose from ~155 to ~230 MB.
  */
-export const STORAGE_NODE_V8_FLAGS: readonly string[] = [...CHILD_V8_FLAGS, '--single-threaded-gc']
+export const STORAGE_NODE_V8_FLAGS: readonly string[] = [...CHILD_V8_FLAGS, '--single-threaded-gc', ...LEAN_NODE_FLAGS]
 
 /**
  * V8 flags of the proxy's process too: old space grows to 1.5x what the last full collection
@@ -94,9 +105,10 @@ export const STORAGE_NODE_V8_FLAGS: readonly string[] = [...CHILD_V8_FLAGS, '--s
  * 4 KiB c=64 runs and two of listings + 4 KiB GETs, the largest process stayed at 129-151 MB
  * against 143-181 (the proxy, in the listing pairs); 4 KiB ops/s showed no difference beyond
  * the noise; listings cost ~10% more CPU per page (25.0-28.2 ms against 22.5-24.0), a target
- * with a wide margin.
+ * with a wide margin. gc() exposed for common/young-gc.ts, as in the nodes: the proxy's live
+ * Buffers under a 64 MiB PUT went from 35 to 13 MB and its peak RSS from 133 to 119 MB.
  */
-export const PROXY_V8_FLAGS: readonly string[] = [...CHILD_V8_FLAGS, '--heap-growing-percent=50']
+export const PROXY_V8_FLAGS: readonly string[] = [...CHILD_V8_FLAGS, '--heap-growing-percent=50', '--expose-gc']
 
 /** The child process command line for `tern <command> <args...>`. */
 export function ternCommand(command: string, args: string[], v8Flags: readonly string[] = CHILD_V8_FLAGS): { command: string; args: string[] } {

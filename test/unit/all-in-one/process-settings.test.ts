@@ -31,3 +31,13 @@ t.test('the nodes run with at most 2 malloc arenas and the shared malloc setting
   t.equal(n.get('glibc.malloc.arena_max'), '2')
   t.ok(n.has('glibc.malloc.trim_threshold'), 'and the settings every server gets')
 })
+
+t.test('the nodes and the proxy expose gc() for the young-generation pacing; the nodes use 4 MiB semispaces', async (t) => {
+  const proxy = serverCommand('proxy', '/tmp/none/proxy.conf')
+  t.ok(proxy.args.includes('--expose-gc'))
+  const n = nodeSpec(node)
+  t.ok(n.args.includes('--expose-gc'))
+  // V8 takes the last of a repeated flag.
+  const semispace = n.args.filter((a) => a.startsWith('--max-semi-space-size=')).at(-1)
+  t.equal(semispace, '--max-semi-space-size=4')
+})
