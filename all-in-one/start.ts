@@ -106,7 +106,8 @@ export const STORAGE_NODE_V8_FLAGS: readonly string[] = [...CHILD_V8_FLAGS, '--s
  * against 143-181 (the proxy, in the listing pairs); 4 KiB ops/s showed no difference beyond
  * the noise; listings cost ~10% more CPU per page (25.0-28.2 ms against 22.5-24.0), a target
  * with a wide margin. gc() exposed for common/young-gc.ts, as in the nodes: the proxy's live
- * Buffers under a 64 MiB PUT went from 35 to 13 MB and its peak RSS from 133 to 119 MB.
+ * Buffers under a 64 MiB PUT went from 35 to 13 MB and its peak RSS from 133 to 119 MB, and a
+ * 64 MiB GET cost it ~70-130 ms of CPU instead of ~140-200 (two runs each on the all-in-one).
  */
 export const PROXY_V8_FLAGS: readonly string[] = [...CHILD_V8_FLAGS, '--heap-growing-percent=50', '--expose-gc']
 

@@ -12,7 +12,7 @@ import type { BackendResult, Target } from './backend-requests.ts'
 import { SERVICE_UNAVAILABLE, bestResponse, noteError, noteStatus } from './backend-requests.ts'
 import type { ProxyApp } from './proxy-app.ts'
 import { quorumSize } from './proxy-app.ts'
-import { noteBodyBytes } from '../common/young-gc.ts'
+import { PROXY_YOUNG_GC_BYTES, noteBodyBytes } from '../common/young-gc.ts'
 
 export interface PutOptions {
   /** Body length, or null for chunked. */
@@ -165,7 +165,7 @@ export async function putObject(app: ProxyApp, target: Target, body: Readable, h
         live++
       }
       if (live < quorum) throw new HttpError(503)
-      noteBodyBytes(chunk.length)
+      noteBodyBytes(chunk.length, PROXY_YOUNG_GC_BYTES)
       // The sockets queue up to a MiB (SOCKET_HIGH_WATER_MARK): most chunks need no wait.
       if (putters.some((p) => p.live && p.req.writableNeedDrain)) await allDrained(putters, nodeTimeoutMs)
     }

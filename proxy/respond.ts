@@ -7,7 +7,7 @@ import { defaultBody } from '../common/http/status.ts'
 import type { BackendResult } from './backend-requests.ts'
 import type { ProxyContext } from './context.ts'
 import type { StreamSource } from './object-get.ts'
-import { noteBodyBytes } from '../common/young-gc.ts'
+import { PROXY_YOUNG_GC_BYTES, noteBodyBytes } from '../common/young-gc.ts'
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'date', 'server', 'proxy-connection', 'upgrade', 'te', 'trailer'])
 
@@ -80,7 +80,7 @@ export function sendStream(ctx: ProxyContext, source: StreamSource, extraHeaders
   // Chunks are counted as they arrive (each is written on at once, and done with soon after).
   // A 'data' listener sets a stream flowing: pause it until Koa's pipe resumes it, so that no
   // chunk goes by before the pipe listens.
-  source.stream.on('data', (chunk: Buffer) => noteBodyBytes(chunk.length))
+  source.stream.on('data', (chunk: Buffer) => noteBodyBytes(chunk.length, PROXY_YOUNG_GC_BYTES))
   source.stream.pause()
   ctx.body = source.stream
   // Koa drops Content-Length when the body changes type; the backend's length is the truth.

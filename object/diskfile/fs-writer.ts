@@ -12,7 +12,7 @@ import { DiskFileError, ignoreMissing, isNoSpace } from './errors.ts'
 import { encodeTrailer } from './format.ts'
 import type { FileKind, StoredMetadata } from './format.ts'
 import { fileName } from './ondisk-files.ts'
-import { noteBodyBytes } from '../../common/young-gc.ts'
+import { NODE_YOUNG_GC_BYTES, noteBodyBytes } from '../../common/young-gc.ts'
 import { fdatasyncFd, syncIo } from './raw-fs.ts'
 import type { SmallIo } from './raw-fs.ts'
 import type { ObjectWriter } from './types.ts'
@@ -107,7 +107,7 @@ export class FsObjectWriter<P> implements ObjectWriter {
     }
     const written = buffers.reduce((n, b) => n + b.length, 0)
     this.unsyncedBytes += written
-    noteBodyBytes(written)
+    noteBodyBytes(written, NODE_YOUNG_GC_BYTES)
     if (!final && this.unsyncedBytes >= EARLY_SYNC_BYTES && !this.earlySync && !this.durableWrites && !this.done) {
       this.unsyncedBytes = 0
       const sync = this.fdatasync(this.fd)

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { Transform } from 'node:stream'
 import { crc32 } from 'node:zlib'
 import { DiskFileError } from './errors.ts'
-import { noteBodyBytes } from '../../common/young-gc.ts'
+import { NODE_YOUNG_GC_BYTES, noteBodyBytes } from '../../common/young-gc.ts'
 
 /** What a body must hash to: its stored CRC-32, or its ETag when the file has no CRC. */
 export type ExpectedBody = { readonly crc32: number } | { readonly etag: string }
@@ -53,7 +53,7 @@ export function verifyingTransform(expected: ExpectedBody, onMismatch: (reason: 
   return new Transform({
     transform(chunk: Buffer, _enc, callback) {
       check.update(chunk)
-      if (held) noteBodyBytes(held.length)
+      if (held) noteBodyBytes(held.length, NODE_YOUNG_GC_BYTES)
       const out = held
       held = chunk
       callback(null, out)

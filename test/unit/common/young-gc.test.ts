@@ -1,7 +1,7 @@
 import t from 'tap'
-import { YOUNG_GC_BYTES, noteBodyBytes, setYoungGc } from '../../../common/young-gc.ts'
+import { NODE_YOUNG_GC_BYTES, PROXY_YOUNG_GC_BYTES, noteBodyBytes, setYoungGc } from '../../../common/young-gc.ts'
 
-t.test('a young-generation collection every YOUNG_GC_BYTES of body bytes, none in between', async (t) => {
+for (const every of [NODE_YOUNG_GC_BYTES, PROXY_YOUNG_GC_BYTES]) t.test(`a young-generation collection every ${every} body bytes, none in between`, async (t) => {
   const calls: unknown[] = []
   const previous = setYoungGc((options) => {
     calls.push(options)
@@ -10,13 +10,13 @@ t.test('a young-generation collection every YOUNG_GC_BYTES of body bytes, none i
     setYoungGc(previous)
   })
   const chunk = 64 * 1024
-  const perGc = YOUNG_GC_BYTES / chunk
-  for (let i = 0; i < perGc - 1; i++) noteBodyBytes(chunk)
-  t.equal(calls.length, 0, 'not before YOUNG_GC_BYTES')
-  noteBodyBytes(chunk)
+  const perGc = every / chunk
+  for (let i = 0; i < perGc - 1; i++) noteBodyBytes(chunk, every)
+  t.equal(calls.length, 0, 'not before that many bytes')
+  noteBodyBytes(chunk, every)
   t.same(calls, [{ type: 'minor' }])
-  for (let i = 0; i < perGc * 3; i++) noteBodyBytes(chunk)
-  t.equal(calls.length, 4, 'one per YOUNG_GC_BYTES after that')
+  for (let i = 0; i < perGc * 3; i++) noteBodyBytes(chunk, every)
+  t.equal(calls.length, 4, 'one per that many bytes after that')
 })
 
 t.test('without gc() (no --expose-gc) counting bytes does nothing', async (t) => {
@@ -25,7 +25,7 @@ t.test('without gc() (no --expose-gc) counting bytes does nothing', async (t) =>
     setYoungGc(previous)
   })
   t.doesNotThrow(() => {
-    for (let i = 0; i < 1000; i++) noteBodyBytes(1024 * 1024)
+    for (let i = 0; i < 1000; i++) noteBodyBytes(1024 * 1024, PROXY_YOUNG_GC_BYTES)
   })
 })
 
