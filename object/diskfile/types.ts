@@ -35,7 +35,8 @@ export interface OpenObject {
   readonly contentTypeTimestamp: Timestamp
   readonly contentLength: number
   /**
-   * The whole body, checked against the ETag, when it came in with the metadata read (small
+   * The whole body, checked against its stored CRC-32 (or the ETag, in files without one; see
+   * verify-stream.ts), when it came in with the metadata read (small
    * objects); undefined for larger objects (stream them). On a mismatch the object is
    * quarantined and this throws ERR_DISKFILE_QUARANTINED.
    */
@@ -43,8 +44,8 @@ export interface OpenObject {
   /** The body bytes [start, end) when they came in with the metadata read, unchecked. */
   prefetched(start: number, end: number): Buffer | undefined
   /**
-   * Streams bytes [start, end) of the body. A read of the whole body checks it against the
-   * ETag; on a mismatch the object is quarantined and the stream errors with
+   * Streams bytes [start, end) of the body. A read of the whole body is checked as
+   * readWholeBody's is; on a mismatch the object is quarantined and the stream errors with
    * ERR_DISKFILE_QUARANTINED before its last chunk, so no wrong body ever completes.
    */
   createReadStream(start?: number, end?: number): Readable
