@@ -9,7 +9,7 @@
 // scavenge of the small young generation (~0.1-1 ms) frees them, and the heap reuses the space.
 // How often differs by process (below).
 //
-// It needs V8's gc() (--expose-gc, given by the all-in-one to the storage nodes); without it
+// It needs V8's gc() (--expose-gc, which the all-in-one gives its storage nodes and proxy); without it
 // this does nothing and V8 collects on its own schedule.
 type GcFunction = (options?: { type: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void
 
