@@ -214,8 +214,10 @@ export class BackendClient {
         if (socket.connecting) socket.once('connect', connected)
         else connected()
       })
-      // Sends the headers now; with Expect the server answers before any body byte.
-      req.flushHeaders()
+      // With Expect the headers go now, and the server answers before any body byte. Without
+      // it they go with the first body bytes, in one write: a small PUT reaches the node as one
+      // segment, read in one wake-up, instead of headers and body apart.
+      if (options.expectContinue) req.flushHeaders()
     })
   }
 

@@ -80,7 +80,7 @@ class Putter {
   async finish(timeoutMs: number): Promise<BackendResult | undefined> {
     if (this.result) return this.result
     if (this.failed) return undefined
-    this.req.end()
+    if (!this.req.writableEnded) this.req.end()
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => {
@@ -158,10 +158,13 @@ export async function putObject(app: ProxyApp, target: Target, body: Readable, h
       const chunk = next.value
       received += chunk.length
       if (options.contentLength === null && received > options.maxSize) throw new HttpError(413, { body: 'Your request is too large.' })
+      // The last chunk ends the requests: a body in one chunk goes out with the headers.
+      const last = options.contentLength !== null && received >= options.contentLength
       let live = 0
       for (const p of putters) {
         if (!p.live) continue
-        p.req.write(chunk)
+        if (last) p.req.end(chunk)
+        else p.req.write(chunk)
         live++
       }
       if (live < quorum) throw new HttpError(503)
