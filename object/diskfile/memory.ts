@@ -13,7 +13,7 @@ import { chooseFiles, fileName } from './ondisk-files.ts'
 import type {
   AsyncPendingEntry, AsyncPendingUpdate, DiskFileManager, ObjectName, ObjectWriter, OpenObject, OpenOptions, WriterOptions,
 } from './types.ts'
-import { verifyingTransform } from './verify-stream.ts'
+import { bodyMismatch, verifyingTransform } from './verify-stream.ts'
 
 interface MemFile {
   readonly kind: FileKind
@@ -75,8 +75,8 @@ export class MemoryDiskFileManager implements DiskFileManager {
     checkExpiry(state, options.now, options.openExpired)
     const body = data.body
     const etag = state.metadata.ETag ?? ''
-    const quarantine = async () => {
-      await this.quarantine(name, 'ETag mismatch')
+    const quarantine = async (reason: string) => {
+      await this.quarantine(name, reason)
     }
     return {
       ...state,
@@ -85,9 +85,10 @@ export class MemoryDiskFileManager implements DiskFileManager {
       readWholeBody: async () => {
         // Large bodies are streamed, as the fs diskfile does past its read-ahead.
         if (body.length > 64 * 1024 - 4096) return undefined
-        if (createHash('md5').update(body).digest('hex') !== etag) {
-          await quarantine()
-          throw new DiskFileError('ERR_DISKFILE_QUARANTINED', 'ETag mismatch')
+        const mismatch = bodyMismatch({ etag }, body)
+        if (mismatch !== undefined) {
+          await quarantine(mismatch)
+          throw new DiskFileError('ERR_DISKFILE_QUARANTINED', mismatch)
         }
         return body
       },
