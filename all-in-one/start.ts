@@ -71,8 +71,15 @@ export function ternEntry(): { args: string[]; fallback?: string } {
  * of new space per process under load, most of a server's heap; with 8 MiB the storage nodes
  * ended a listing, 64 MiB and 4 KiB GET sequence 13-30 MB smaller, at the same CPU per 4 KiB
  * GET and listing page (A B A B) and ~5% more per 64 MiB PUT.
+ *
+ * An interrupt budget of 4 KiB of bytecode instead of V8's 66 KiB: a function is optimized after
+ * about a sixteenth of the runs it would otherwise wait for. Most of a request's code runs once
+ * per request, so with V8's default a server ran its PUT path in baseline code for its first
+ * ~2,000-3,000 PUTs: on the all-in-one, 4 KiB PUTs at c=16 in rounds of 800 cost 15.4, 11.1,
+ * 9.0 and then ~7.7 ms of cluster CPU each; with 4 KiB, 16.2, 7.1 and then ~7.0 ms. Benchmark
+ * rounds of a few seconds were measuring the warm-up.
  */
-export const CHILD_V8_FLAGS: readonly string[] = ['--max-semi-space-size=8']
+export const CHILD_V8_FLAGS: readonly string[] = ['--max-semi-space-size=8', '--interrupt-budget=4096']
 
 /**
  * V8 flags of the storage nodes that keep their memory down (the last --max-semi-space-size

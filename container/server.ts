@@ -13,7 +13,9 @@ import { getParam, header, isSysOrUserMeta, listingLimit, partitionNumber, requi
 import { getListingContentType, renderListing } from '../common/listing-format.ts'
 import { DeviceDatabases } from '../common/db/device-dbs.ts'
 import { ZERO_TIMESTAMP } from '../common/db/broker-base.ts'
-import { createDbServer } from '../common/db/db-server-shell.ts'
+import { createDbServer, mapDbError } from '../common/db/db-server-shell.ts'
+import type { ColocatedServers, LocalContainerServer } from '../common/colocated-servers.ts'
+import { decodePath } from '../common/http/split-path.ts'
 import type { DbServer } from '../common/db/db-server-shell.ts'
 
 export type { DbServer }
@@ -31,6 +33,7 @@ import { accountUpdate } from './account-update.ts'
 import type { ObjectItem } from './broker.ts'
 import { isUpdateBatch, objectItem, readUpdateBatch, rowHeaders } from './object-updates.ts'
 import { UPDATE_BATCH_FORMAT } from '../common/object-update-batch.ts'
+import type { BatchedRow } from '../common/object-update-batch.ts'
 
 const SAVE_HEADERS = ['x-container-read', 'x-container-write', 'x-container-sync-key', 'x-container-sync-to']
 const TEXT = { 'Content-Type': 'text/plain' }
@@ -64,7 +67,12 @@ function visibleMetadata(md: Metadata, out: Record<string, string | number>): vo
   }
 }
 
-export function createContainerServer(config: DbServerConfig, logger: Logger): DbServer {
+export interface ContainerServerOptions {
+  /** The servers of this process: object servers here then hand their updates over directly. */
+  readonly colocated?: ColocatedServers
+}
+
+export function createContainerServer(config: DbServerConfig, logger: Logger, options: ContainerServerOptions = {}): DbServer {
   const dbs = new DeviceDatabases(config.devices, 'containers.db')
   const defaultPolicy = config.policies.find((p) => p.index === 0)?.index ?? config.policies[0]?.index ?? 0
 
@@ -86,15 +94,15 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
     return n
   }
 
-  function shouldAutoCreate(r: StorageRequest, account: string): boolean {
-    const explicit = header(r.req.headers, 'x-backend-auto-create')
+  function shouldAutoCreate(headers: IncomingHttpHeaders, account: string): boolean {
+    const explicit = header(headers, 'x-backend-auto-create')
     if (explicit) return iniBool(explicit, false)
     if (account.startsWith(config.autoCreateAccountPrefix + 'shards_')) return false
     return account.startsWith(config.autoCreateAccountPrefix)
   }
 
-  function maybeAutoCreate(r: StorageRequest, broker: ContainerBroker, ts: Timestamp, account: string, container: string, part: string, policy: number): void {
-    if (shouldAutoCreate(r, account) && !broker.exists()) broker.initialize(account, container, partitionNumber(part), ts.internal, policy)
+  function maybeAutoCreate(headers: IncomingHttpHeaders, broker: ContainerBroker, ts: Timestamp, account: string, container: string, part: string, policy: number): void {
+    if (shouldAutoCreate(headers, account) && !broker.exists()) broker.initialize(account, container, partitionNumber(part), ts.internal, policy)
     if (!broker.exists()) throw new HttpError(404)
   }
 
@@ -114,17 +122,19 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
     if (result === 'not-found') throw new HttpError(404)
   }
 
-  /** Many object rows in one merge (container/object-updates.ts): a status per row. */
-  async function updateBatch(r: StorageRequest): Promise<void> {
-    const [device, part, account, container] = splitBackendPath(r.path, 4, 4) as [string, string, string, string]
-    const rows = await readUpdateBatch(r)
+  /**
+   * Object rows merged in one database write (container/object-updates.ts): a status per row.
+   * `path` is the decoded /<dev>/<part>/<account>/<container>; `headers` the request's.
+   */
+  async function mergeObjectRows(path: string, rows: readonly BatchedRow[], headers: IncomingHttpHeaders): Promise<number[]> {
+    const [device, part, account, container] = splitBackendPath(path, 4, 4) as [string, string, string, string]
     const broker = await brokerFor(device, account, container)
     const statuses: number[] = []
     const items: { item: ObjectItem; at: number }[] = []
     for (const row of rows) {
       try {
-        const headers = rowHeaders(row)
-        items.push({ item: objectItem(row.op, row.name, headers, checkedPolicy(headers) || 0), at: statuses.length })
+        const rowH = rowHeaders(row)
+        items.push({ item: objectItem(row.op, row.name, rowH, checkedPolicy(rowH) || 0), at: statuses.length })
         statuses.push(row.op === 'PUT' ? 201 : 204)
       } catch (err) {
         if (!(err instanceof HttpError)) throw err
@@ -134,14 +144,35 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
     const first = items[0]?.item
     if (first) {
       try {
-        maybeAutoCreate(r, broker, Timestamp.parse(first.createdAt), account, container, part, first.storagePolicyIndex)
+        maybeAutoCreate(headers, broker, Timestamp.parse(first.createdAt), account, container, part, first.storagePolicyIndex)
         broker.mergeItems(items.map((i) => i.item))
       } catch (err) {
         if (!(err instanceof HttpError)) throw err
         for (const { at } of items) statuses[at] = err.status
       }
     }
+    return statuses
+  }
+
+  async function updateBatch(r: StorageRequest): Promise<void> {
+    const rows = await readUpdateBatch(r)
+    const statuses = await mergeObjectRows(r.path, rows, r.req.headers)
     respond(r.res, 200, { 'Content-Type': 'application/json' }, JSON.stringify({ v: UPDATE_BATCH_FORMAT, statuses }))
+  }
+
+  /** The same merge for an object server of this process (common/colocated-servers.ts). */
+  const local: LocalContainerServer = {
+    async applyUpdates(containerPath, rows, headers) {
+      const lower: IncomingHttpHeaders = {}
+      for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = v
+      try {
+        return await mergeObjectRows(decodePath(containerPath, true), rows, lower)
+      } catch (err) {
+        const httpError = err instanceof HttpError ? err : mapDbError(err)
+        if (!httpError) logger.error('local container update failed', { path: containerPath, rows: rows.length, err })
+        return rows.map(() => httpError?.status ?? 500)
+      }
+    },
   }
 
   const handlers: Record<string, (r: StorageRequest) => Promise<void>> = {
@@ -152,7 +183,7 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
       const requested = checkedPolicy(r.req.headers)
       if (obj !== undefined) {
         const policy = requested || 0
-        maybeAutoCreate(r, broker, ts, account, container, part, policy)
+        maybeAutoCreate(r.req.headers, broker, ts, account, container, part, policy)
         broker.putObject(objectItem('PUT', obj, r.req.headers, policy))
         return respond(r.res, 201)
       }
@@ -176,7 +207,7 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
       const broker = await brokerFor(device, account, container)
       const policy = checkedPolicy(r.req.headers) || 0
       if (obj !== undefined) {
-        maybeAutoCreate(r, broker, ts, account, container, part, policy)
+        maybeAutoCreate(r.req.headers, broker, ts, account, container, part, policy)
         broker.deleteObject(obj, ts.internal, policy)
         return respond(r.res, 204)
       }
@@ -264,7 +295,22 @@ export function createContainerServer(config: DbServerConfig, logger: Logger): D
     return recreated
   }
 
-  return createDbServer('container-server', handlers, { config, dbs, logger, newBroker: (store, dbId) => new ContainerBroker(store, dbId) })
+  const db = createDbServer('container-server', handlers, { config, dbs, logger, newBroker: (store, dbId) => new ContainerBroker(store, dbId) })
+  const colocated = options.colocated
+  if (!colocated) return db
+  let port: number | undefined
+  return {
+    ...db,
+    async listen() {
+      port = await db.listen()
+      colocated.addContainerServer(config.bindIp, port, local)
+      return port
+    },
+    async close() {
+      if (port !== undefined) colocated.removeContainerServer(config.bindIp, port)
+      await db.close()
+    },
+  }
 }
 
 function stringify(headers: Record<string, string | number>): Record<string, string> {

@@ -13,6 +13,7 @@ import { normalizeDeleteAt } from '../common/constraints-check.ts'
 import type { AsyncPendingUpdate, DiskFileManager, ObjectName } from './diskfile/types.ts'
 import { headerString } from './metadata.ts'
 import { UpdateBatcher } from './update-batcher.ts'
+import type { ColocatedServers } from '../common/colocated-servers.ts'
 import type { SingleUpdate } from './update-batcher.ts'
 import { MAX_BATCH_ROWS, UPDATE_BATCH_FORMAT, UPDATE_BATCH_HEADER } from '../common/object-update-batch.ts'
 import type { BatchedRow } from '../common/object-update-batch.ts'
@@ -26,6 +27,8 @@ export interface ContainerUpdaterOptions {
   readonly expiringObjectsAccount: string
   readonly expiringObjectsContainerDivisor: number
   readonly logger: Logger
+  /** The servers of this process: updates for a container server among them skip HTTP. */
+  readonly colocated?: ColocatedServers | undefined
 }
 
 export interface UpdateRequest {
@@ -85,9 +88,12 @@ export class ContainerUpdater {
         const path = quote(`/${contDevice}/${partition}${fullPath}`)
         const single: SingleUpdate = { method: op, path, headers }
         const dbPath = quote(`/${contDevice}/${partition}${containerPath ? `/${containerPath}` : `/${account}/${container}`}`)
-        const status = batched
-          ? await this.batcher.send(ip, port, dbPath, { op, name: obj, headers }, single)
-          : await this.send(ip, port, op, path, headers)
+        const local = this.o.colocated?.containerServerAt(ip, port)
+        const status = local
+          ? ((await local.applyUpdates(dbPath, [{ op, name: obj, headers }], headers))[0] ?? 500)
+          : batched
+            ? await this.batcher.send(ip, port, dbPath, { op, name: obj, headers }, single)
+            : await this.send(ip, port, op, path, headers)
         if (status >= 200 && status < 300) return
         this.o.logger.error('ERROR Container update failed (saving for async update later)', { status, host, device: contDevice })
       } catch (err) {

@@ -23,6 +23,7 @@ import { PUT } from './put.ts'
 import { REPLICATE, REPLICATION_METHOD_HEADER, SSYNC } from './replicate-handler.ts'
 import { handleRecon, isReconRequest } from '../common/recon.ts'
 import { DeviceGate } from './device-gate.ts'
+import type { ColocatedServers } from '../common/colocated-servers.ts'
 
 type Handler = (parts: ObjectServerParts, request: ObjectRequest) => Promise<void>
 
@@ -38,6 +39,8 @@ export interface ObjectServerOptions {
   /** Another diskfile (the memory twin in tests); the fs one over config.devices otherwise. */
   readonly diskfile?: DiskFileManager
   readonly constraints?: Constraints
+  /** The servers of this process (a storage node's, in the all-in-one): see common/colocated-servers.ts. */
+  readonly colocated?: ColocatedServers
 }
 
 export function createObjectApp(config: ObjectServerConfig, logger: Logger, options: ObjectServerOptions = {}): StorageApp & { parts: ObjectServerParts } {
@@ -56,6 +59,7 @@ export function createObjectApp(config: ObjectServerConfig, logger: Logger, opti
     expiringObjectsAccount: config.expiringObjectsAccount,
     expiringObjectsContainerDivisor: config.expiringObjectsContainerDivisor,
     logger,
+    colocated: options.colocated,
   })
   const parts: ObjectServerParts = {
     config,

@@ -97,6 +97,25 @@ export async function autocreateAccount(app: ProxyApp, ctx: ProxyContext, accoun
   return false
 }
 
+/**
+ * `containers` reordered so that, where one can, the container replica at index i is on the same
+ * drive (ip and device name) as object node i: that object server's update then goes to a
+ * container server of its own storage node, which takes it without an HTTP request when both
+ * run in one process (common/colocated-servers.ts). Any pairing is as good as Swift's order for
+ * the quorum arithmetic: each object server still updates different container replicas.
+ */
+export function pairWithObjectNodes<T extends BackendNode>(containers: readonly T[], objectNodes: readonly BackendNode[]): T[] {
+  const out: (T | undefined)[] = new Array<T | undefined>(containers.length)
+  const left = [...containers]
+  objectNodes.forEach((o, i) => {
+    if (i >= out.length) return
+    const at = left.findIndex((c) => c.ip === o.ip && c.device === o.device)
+    if (at >= 0) out[i] = left.splice(at, 1)[0]
+  })
+  for (let i = 0; i < out.length; i++) if (out[i] === undefined) out[i] = left.shift()
+  return out as T[]
+}
+
 /** Spreads `targets` over `count` requests as Swift's _backend_requests does ("ip:port" and device lists). */
 export function spreadUpdates(count: number, targets: readonly BackendNode[], needed: number): { hosts: string[]; devices: string[] }[] {
   const out = Array.from({ length: count }, () => ({ hosts: [] as string[], devices: [] as string[] }))

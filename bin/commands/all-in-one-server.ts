@@ -10,6 +10,7 @@ import { createAccountServer } from '../../account/server.ts'
 import { createContainerServer } from '../../container/server.ts'
 import { loadObjectServerConfig } from '../../object/config.ts'
 import { createObjectServer } from '../../object/server.ts'
+import { ColocatedServers } from '../../common/colocated-servers.ts'
 import { loadProxyConfig } from '../../proxy/config.ts'
 import { createProxyServer } from '../../proxy/server.ts'
 
@@ -41,7 +42,9 @@ export async function run(argv: string[]): Promise<number> {
     const kinds = type === 'node' ? (['object', 'container', 'account'] as const) : type === 'object' || type === 'container' || type === 'account' ? ([type] as const) : []
     if (kinds.length) {
       const stops: (() => Promise<void>)[] = []
-      for (const kind of kinds) stops.push(await startStorageServer(kind, conf))
+      // One process, one node: its object server updates its own container server directly.
+      const colocated = new ColocatedServers()
+      for (const kind of kinds) stops.push(await startStorageServer(kind, conf, colocated))
       await stopSignal()
       await Promise.all(stops.map((stop) => stop()))
       return 0
@@ -55,11 +58,11 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** Starts one storage server from the node's config; resolves to its stop function. */
-async function startStorageServer(kind: 'object' | 'container' | 'account', conf: string): Promise<() => Promise<void>> {
+async function startStorageServer(kind: 'object' | 'container' | 'account', conf: string, colocated: ColocatedServers): Promise<() => Promise<void>> {
   if (kind === 'object') {
     const config = await loadObjectServerConfig(conf)
     const logger = createLogger({ stream: serverLogStream(), level: config.logLevel, bindings: { server: 'object-server', pid: process.pid } })
-    const server: http.Server = createObjectServer(config, logger)
+    const server: http.Server = createObjectServer(config, logger, { colocated })
     server.listen(config.bindPort, config.bindIp)
     await once(server, 'listening')
     logger.info('listening', { ip: config.bindIp, port: config.bindPort })
@@ -70,7 +73,7 @@ async function startStorageServer(kind: 'object' | 'container' | 'account', conf
   }
   const config = await loadDbServerConfig(conf, kind)
   const logger = createLogger({ stream: serverLogStream(), level: config.logLevel, bindings: { server: `${kind}-server`, pid: process.pid } })
-  const db = kind === 'container' ? createContainerServer(config, logger) : createAccountServer(config, logger)
+  const db = kind === 'container' ? createContainerServer(config, logger, { colocated }) : createAccountServer(config, logger)
   const port = await db.listen()
   logger.info('listening', { ip: config.bindIp, port })
   return () => db.close()

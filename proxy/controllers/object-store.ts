@@ -72,7 +72,7 @@ export async function storeObject(app: ProxyApp, ctx: ProxyContext, p: ObjectPat
   if (deleteAt !== undefined) common['X-Delete-At'] = deleteAt
   if (input.contentLength === null) common['Transfer-Encoding'] = 'chunked'
   else common['Content-Length'] = String(input.contentLength)
-  const headersFor = objectWriteHeaders(app, { ...p, count: target.primaries.length, common, deleteAt })
+  const headersFor = objectWriteHeaders(app, { ...p, count: target.primaries.length, objectNodes: target.primaries, common, deleteAt })
 
   const r = await putObject(app, target, input.body, headersFor, {
     contentLength: input.contentLength,

@@ -5,7 +5,8 @@
 import type { OutgoingHttpHeaders } from 'node:http'
 import { normalizeDeleteAt } from '../../common/constraints-check.ts'
 import { hashPath } from '../../common/hash-path.ts'
-import { containerTarget, spreadUpdates } from '../info-lookup.ts'
+import { containerTarget, pairWithObjectNodes, spreadUpdates } from '../info-lookup.ts'
+import type { BackendNode } from '../../common/backend-client.ts'
 import type { ProxyApp } from '../proxy-app.ts'
 import { quorumSize } from '../proxy-app.ts'
 
@@ -27,6 +28,8 @@ export interface WriteHeaderOptions {
   object: string
   /** Object nodes the request goes to. */
   count: number
+  /** Those nodes, in request order: each is given a container replica of its own drive when there is one. */
+  objectNodes?: readonly BackendNode[]
   common: OutgoingHttpHeaders
   deleteAt?: string | undefined
 }
@@ -34,7 +37,7 @@ export interface WriteHeaderOptions {
 export function objectWriteHeaders(app: ProxyApp, o: WriteHeaderOptions): (index: number) => OutgoingHttpHeaders {
   const cTarget = containerTarget(app, o.account, o.container)
   const needed = numContainerUpdates(cTarget.primaries.length, o.count)
-  const containers = spreadUpdates(o.count, cTarget.primaries, needed)
+  const containers = spreadUpdates(o.count, pairWithObjectNodes(cTarget.primaries, o.objectNodes ?? []), needed)
   let expirer: { container: string; part: number; slots: { hosts: string[]; devices: string[] }[] } | undefined
   if (o.deleteAt !== undefined) {
     const queue = expirerContainer(app, o.deleteAt, o.account, o.container, o.object)

@@ -82,7 +82,7 @@ async function post(app: ProxyApp, ctx: ProxyContext, p: ObjectPath): Promise<vo
   const common = baseBackendHeaders(ctx, { ...objectRequestHeaders(ctx.req.headers), 'X-Timestamp': ts.internal, 'X-Backend-Storage-Policy-Index': '0' })
   delete common['x-delete-at']
   if (deleteAt !== undefined) common['X-Delete-At'] = deleteAt
-  const headersFor = objectWriteHeaders(app, { ...p, count: target.primaries.length, common, deleteAt })
+  const headersFor = objectWriteHeaders(app, { ...p, count: target.primaries.length, objectNodes: target.primaries, common, deleteAt })
   const r = await writeToNodes(app, target, 'POST', headersFor)
   sendResult(ctx, { status: r.status, headers: {}, body: r.body })
 }
@@ -92,7 +92,7 @@ async function del(app: ProxyApp, ctx: ProxyContext, p: ObjectPath): Promise<voi
   const ts = requestTimestamp(ctx)
   const target = objectTarget(app, p)
   const common = baseBackendHeaders(ctx, { ...objectRequestHeaders(ctx.req.headers), 'X-Timestamp': ts.internal, 'X-Backend-Storage-Policy-Index': '0' })
-  const headersFor = objectWriteHeaders(app, { ...p, count: target.primaries.length, common })
+  const headersFor = objectWriteHeaders(app, { ...p, count: target.primaries.length, objectNodes: target.primaries, common })
   const r = await writeToNodes(app, target, 'DELETE', headersFor)
   sendResult(ctx, { status: r.status, headers: {}, body: r.body })
 }

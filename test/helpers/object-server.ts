@@ -13,6 +13,7 @@ import { Timestamp } from '../../common/timestamp.ts'
 import { parseObjectServerConfig } from '../../object/config.ts'
 import type { ObjectServerConfig } from '../../object/config.ts'
 import { createObjectServer } from '../../object/server.ts'
+import type { ObjectServerOptions } from '../../object/server.ts'
 import { FsDiskFileManager } from '../../object/diskfile/fs.ts'
 
 export const SECRETS = { prefix: 'tern-test-prefix', suffix: 'tern-test-suffix' }
@@ -32,7 +33,7 @@ interface Teardown {
 }
 
 export async function startObjectServer(
-  t: Teardown, extraConf = '', deviceNames = ['sda'], prepare?: (devices: string) => Promise<void>,
+  t: Teardown, extraConf = '', deviceNames = ['sda'], prepare?: (devices: string) => Promise<void>, serverOptions: ObjectServerOptions = {},
 ): Promise<TestObjectServer> {
   const devices = await mkdtemp(join(tmpdir(), 'tern-objsrv-'))
   for (const d of deviceNames) await mkdir(join(devices, d))
@@ -51,7 +52,7 @@ export async function startObjectServer(
       done()
     },
   })
-  const server = createObjectServer(config, createLogger({ stream, level: 'info' }))
+  const server = createObjectServer(config, createLogger({ stream, level: 'info' }), serverOptions)
   const accessLog = async (match: (line: Record<string, unknown>) => boolean) => {
     for (;;) {
       const found = lines.find((l) => l.msg === 'request' && match(l))

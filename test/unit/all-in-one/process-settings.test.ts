@@ -41,3 +41,11 @@ t.test('the nodes and the proxy expose gc() for the young-generation pacing; the
   const semispace = n.args.filter((a) => a.startsWith('--max-semi-space-size=')).at(-1)
   t.equal(semispace, '--max-semi-space-size=4')
 })
+
+t.test('every server optimizes its request paths after a small interrupt budget', async (t) => {
+  for (const spec of [serverCommand('proxy', '/tmp/none/proxy.conf'), nodeSpec(node)]) {
+    t.equal(spec.args.filter((a) => a.startsWith('--interrupt-budget=')).at(-1), '--interrupt-budget=4096')
+    // The flags come before the script: after it they would be the script's arguments.
+    t.ok(spec.args.indexOf('--interrupt-budget=4096') < spec.args.findIndex((a) => /tern\.(js|ts)$/.test(a)))
+  }
+})

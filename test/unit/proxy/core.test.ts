@@ -6,7 +6,7 @@ import { generateTransId, resolvePipeline } from '../../../proxy/pipeline.ts'
 import { bestResponse } from '../../../proxy/backend-requests.ts'
 import type { BackendResult } from '../../../proxy/backend-requests.ts'
 import { quorumSize } from '../../../proxy/proxy-app.ts'
-import { spreadUpdates } from '../../../proxy/info-lookup.ts'
+import { pairWithObjectNodes, spreadUpdates } from '../../../proxy/info-lookup.ts'
 import { numContainerUpdates } from '../../../proxy/controllers/object-write-headers.ts'
 import type { MiddlewareFactory } from '../../../proxy/context.ts'
 
@@ -64,4 +64,21 @@ t.test('container updates spread over object nodes as Swift does', async (t) => 
   t.same(spreadUpdates(3, nodes, 3).map((s) => s.devices), [['a'], ['b'], ['c']])
   t.same(spreadUpdates(2, nodes, 3).map((s) => s.devices), [['a', 'c'], ['b']])
   t.same(spreadUpdates(3, nodes.slice(0, 1), 2).map((s) => s.hosts), [['10.0.0.1:6000'], ['10.0.0.1:6000'], []])
+})
+
+t.test('each object node is given the container replica on its own drive when there is one', async (t) => {
+  const drive = (ip: string, device: string, port: number) => ({ ip, port, device })
+  const containers = [drive('10.0.0.1', 'sdb1', 6201), drive('10.0.0.2', 'sdb2', 6211), drive('10.0.0.3', 'sdb3', 6221)]
+  const objects = [drive('10.0.0.3', 'sdb3', 6220), drive('10.0.0.4', 'sdb4', 6230), drive('10.0.0.1', 'sdb1', 6200)]
+  const paired = pairWithObjectNodes(containers, objects)
+  t.same(paired.map((c) => c.device), ['sdb3', 'sdb2', 'sdb1'], 'same drive at the same index, the rest in ring order')
+  t.same([...paired].sort((a, b) => a.port - b.port), containers, 'still every container replica once')
+  t.same(pairWithObjectNodes(containers, []), containers, 'no object nodes: ring order')
+  // Same device name on another host is another drive.
+  t.same(pairWithObjectNodes(containers, [drive('10.0.0.9', 'sdb3', 6220)]).map((c) => c.device), ['sdb1', 'sdb2', 'sdb3'])
+  // More object nodes than container replicas (and the other way round).
+  const five = [...objects, drive('10.0.0.2', 'sdb2', 6210), drive('10.0.0.5', 'sdb5', 6240)]
+  t.same(pairWithObjectNodes(containers, five).map((c) => c.device), ['sdb3', 'sdb2', 'sdb1'])
+  t.same(pairWithObjectNodes(containers, objects.slice(2)).map((c) => c.device), ['sdb1', 'sdb2', 'sdb3'])
+  t.same(pairWithObjectNodes(containers, [objects[1]!, objects[0]!]).map((c) => c.device), ['sdb1', 'sdb3', 'sdb2'])
 })
