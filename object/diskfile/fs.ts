@@ -44,9 +44,11 @@ const OPEN_RETRIES = 3
  * was a thread-pool round trip each; sizes asked for since are subtracted from it meanwhile.
  */
 const FREE_SPACE_TTL_MS = 1000
-const { O_WRONLY, O_CREAT, O_EXCL, O_DSYNC } = fsConstants
+const { O_WRONLY, O_CREAT, O_EXCL, O_DSYNC, O_APPEND } = fsConstants
 /** 'wx' with every write durable on return (O_DSYNC). */
 const DSYNC_CREATE = O_WRONLY | O_CREAT | O_EXCL | O_DSYNC
+/** 'a' without O_CREAT: opening an existing file changes nothing on disk. */
+const APPEND_EXISTING = O_WRONLY | O_APPEND
 
 export interface FsDiskFileOptions {
   readonly devices: string
@@ -321,22 +323,22 @@ export class FsDiskFileManager implements DiskFileManager {
 
   /** Renames `tmpPath` into the hash directory, creating and fsyncing directories as needed. */
   async install(p: Paths, tmpPath: string, target: string): Promise<void> {
-    let created: string | undefined
+    // Folders whose entry in their parent must be made durable: the ones this call created, and
+    // any another request created under our feet (it may not have fsynced their parent yet).
+    let fresh: string[] = []
     // A new object's hash directory does not exist yet: an inline stat (no journal wait)
     // spares it a rename that would fail first.
-    if (!statSync(p.hashDir, { throwIfNoEntry: false })) created = await mkdir(p.hashDir, { recursive: true })
+    if (!statSync(p.hashDir, { throwIfNoEntry: false })) fresh = await makeDirs(p.hashDir)
     try {
       await rename(tmpPath, join(p.hashDir, target))
     } catch (err) {
       if (!isMissing(err)) throw err
-      created = (await mkdir(p.hashDir, { recursive: true })) ?? created
+      // A cleanup removed the emptied hash directory meanwhile.
+      fresh = [...fresh, ...(await makeDirs(p.hashDir))]
       await rename(tmpPath, join(p.hashDir, target))
     }
     await fsyncDir(p.hashDir)
-    if (created) {
-      // Every directory mkdir made is new: make its entry in its parent durable too.
-      for (let dir = p.hashDir; dir !== dirname(created); dir = dirname(dir)) await fsyncDir(dirname(dir))
-    }
+    for (const dir of new Set(fresh.map(dirname))) await fsyncDir(dir)
   }
 
   /** Unlinks files the newest ones made obsolete, then marks the suffix as changed. */
@@ -362,9 +364,17 @@ export class FsDiskFileManager implements DiskFileManager {
   }
 
   private async invalidate(p: Paths): Promise<void> {
-    // The open may create the file (a journal wait): the pool. Appending four bytes to the
-    // page cache and closing do not wait on the disk: inline, two round trips less.
-    const fd = await this.writeIo.open(join(p.partDir, 'hashes.invalid'), 'a')
+    // Opening the partition's existing file to append, appending four bytes to the page cache
+    // and closing do not wait on the disk: inline, no thread-pool round trip. Only creating the
+    // file (a journal wait) goes to the pool.
+    const path = join(p.partDir, 'hashes.invalid')
+    let fd: number
+    try {
+      fd = syncIo.open(path, APPEND_EXISTING) as number
+    } catch (err) {
+      if (!isMissing(err)) throw err
+      fd = await this.writeIo.open(path, 'a')
+    }
     try {
       syncIo.writev(fd, [Buffer.from(p.suffix + '\n')])
     } finally {
@@ -449,6 +459,30 @@ async function readTail(io: SmallIo, fd: number, fileSize: number, want: number)
   const buf = Buffer.allocUnsafe(len)
   const bytesRead = await io.read(fd, buf, len, fileSize - len)
   return buf.subarray(0, bytesRead)
+}
+
+/**
+ * mkdir -p of `dir` with one thread-pool round trip per missing folder: which ones are missing
+ * is found with inline stats (Node's recursive mkdir first tries the deepest folder, a failing
+ * round trip for every new suffix folder). Returns the folders created, and those another
+ * request created between our stat and our mkdir (EEXIST): their entry may not be durable yet.
+ */
+async function makeDirs(dir: string): Promise<string[]> {
+  const missing: string[] = []
+  for (let d = dir; !statSync(d, { throwIfNoEntry: false }); d = dirname(d)) {
+    if (dirname(d) === d) break
+    missing.unshift(d)
+  }
+  const made: string[] = []
+  for (const d of missing) {
+    try {
+      await mkdir(d)
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'EEXIST') throw err
+    }
+    made.push(d)
+  }
+  return made
 }
 
 /**
