@@ -292,9 +292,9 @@ export async function runBench(opts: BenchOptions, command: string, log: Log): P
     }
     if (lives.length > 1) result.setup.notes.push('each run has the other target paused (SIGSTOP on its processes): an idle Swift kept taking CPU from the target measured')
     if (process.env.GLIBC_TUNABLES) result.setup.notes.push(`the load generator, and every process it starts (Swift's too), run with GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES}: with glibc's defaults the client's own page faults capped 64 MiB GETs near 200 MB/s`)
-    if (opts.warmupRounds > 0) result.setup.notes.push(`${opts.warmupRounds} unrecorded warm-up round(s) of every scenario first: V8 optimizes Tern's request paths over its first few thousand requests`)
+    if (opts.warmupRounds > 0) result.setup.notes.push(`${opts.warmupRounds} unrecorded warm-up round(s) of ${opts.warmupSec} s of every scenario first, on every target: V8 optimizes Tern's request paths over its first few thousand requests of each kind`)
     // Warm-up rounds are numbered 0, -1, ... and their records dropped.
-    const warmup: RunContext = { opts, records: [], log }
+    const warmup: RunContext = { opts: { ...opts, durationSec: opts.warmupSec }, records: [], log }
     for (let round = 1 - opts.warmupRounds; round <= 0; round++) await runRound(warmup, lives, groups, round)
     const ctx: RunContext = { opts, records: result.runs, log }
     for (let round = 1; round <= opts.rounds; round++) await runRound(ctx, lives, groups, round)

@@ -9,6 +9,7 @@ t.test('defaults', async (t) => {
   t.equal(o.rounds, 3)
   t.equal(o.warmupRounds, 1)
   t.equal(o.durationSec, 10)
+  t.equal(o.warmupSec, 15, 'warm-up runs last at least 15 s')
   t.same(o.concurrency, [1, 16, 64])
   t.equal(o.listingObjects, 1_000_000)
   t.equal(o.machine, true)
@@ -28,6 +29,9 @@ t.test('--vs swift, both value spellings, lists', async (t) => {
   t.equal(o.fs, 'dir')
   t.equal(o.largeConcurrency, undefined)
   t.same(parseBenchArgs(['--large-concurrency', '1,4']).largeConcurrency, [1, 4])
+  t.equal(o.warmupSec, 15, 'short measured runs still warm up for 15 s')
+  t.equal(parseBenchArgs(['--duration', '30']).warmupSec, 30, 'and as long as a measured run when that is longer')
+  t.equal(parseBenchArgs(['--duration', '4', '--warmup-duration', '6']).warmupSec, 6)
 })
 
 t.test('--quick shrinks what was not given explicitly', async (t) => {
@@ -36,6 +40,7 @@ t.test('--quick shrinks what was not given explicitly', async (t) => {
   t.equal(q.warmupRounds, 0)
   t.equal(parseBenchArgs(['--quick', '--warmup', '2']).warmupRounds, 2)
   t.equal(q.durationSec, 2)
+  t.equal(q.warmupSec, 2)
   t.same(q.concurrency, [1, 16])
   t.equal(q.listingObjects, 20_000)
   t.same(q.apis, ['swift'])
@@ -43,7 +48,7 @@ t.test('--quick shrinks what was not given explicitly', async (t) => {
 })
 
 t.test('bad input is an ArgsError with a stable code', async (t) => {
-  for (const argv of [['--rounds', '0'], ['--rounds', 'x'], ['--warmup', '-1'], ['--duration', '-1'], ['--target', 'ceph'], ['--api', 'ftp'], ['--vs', 'ceph'], ['--bogus'], ['--rounds'], ['--vs', 'swift', '--target', 'sink'], ['--fs', 'ext4'], ['--concurrency', '0'], ['--machine', '--no-machine']]) {
+  for (const argv of [['--rounds', '0'], ['--rounds', 'x'], ['--warmup', '-1'], ['--duration', '-1'], ['--warmup-duration', '0'], ['--target', 'ceph'], ['--api', 'ftp'], ['--vs', 'ceph'], ['--bogus'], ['--rounds'], ['--vs', 'swift', '--target', 'sink'], ['--fs', 'ext4'], ['--concurrency', '0'], ['--machine', '--no-machine']]) {
     t.throws(() => parseBenchArgs(argv), { code: 'ERR_BENCH_ARGS' }, argv.join(' '))
   }
   t.ok(new ArgsError('x') instanceof Error)
