@@ -4,12 +4,19 @@
 // (bin/tern.js does that), so the pool adds tsx to the workers' execArgv itself.
 import { Piscina } from 'piscina'
 
-function workerExecArgv(workerFile: URL): string[] {
-  const inherited = process.execArgv
+/**
+ * The Node options a worker is given: the process's own, less V8's flags, which a worker
+ * refuses (ERR_WORKER_INVALID_EXEC_ARGV: the all-in-one starts every process with some).
+ */
+export function workerExecArgv(workerFile: URL, inherited: readonly string[] = process.execArgv): string[] {
+  const options = inherited.filter((a) => WORKER_OPTION.test(a))
   // A compiled worker (the all-in-one's servers run compiled JavaScript) needs no loader.
-  if (workerFile.pathname.endsWith('.js') || inherited.some((a) => a.includes('tsx'))) return inherited
-  return [...inherited, `--import=${import.meta.resolve('tsx')}`]
+  if (workerFile.pathname.endsWith('.js') || options.some((a) => a.includes('tsx'))) return options
+  return [...options, `--import=${import.meta.resolve('tsx')}`]
 }
+
+/** Module loading and warning options: what a worker may be given and needs to load its module. */
+const WORKER_OPTION = /^--(import|require|loader|experimental-loader|conditions|enable-source-maps|no-warnings)\b/
 
 export interface WorkerPoolOptions {
   readonly threads: number
