@@ -57,6 +57,8 @@ declare module '@nxtedition/rocksdb' {
     iterator(options?: RangeOptions): RocksIterator
     /** abstract-level: forget a resource (batch, iterator) closed by other means than its close(). */
     detachResource(resource: object): void
+    /** A RocksDB property (e.g. rocksdb.cur-size-all-mem-tables), as a string. */
+    getProperty(property: string): string
     _getManySync(keys: Buffer[], options?: { keyEncoding?: Encoding; valueEncoding?: Encoding; fillCache?: boolean }): (Buffer | undefined)[]
   }
 }

@@ -13,6 +13,9 @@ import type { RocksChainedBatch, RocksIterator } from '@nxtedition/rocksdb'
 
 const RAW = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const
 
+/** The binding sizes write buffers only through its compaction presets: 'level' gives budget / 4 each. */
+export const MEMTABLE_OPTIONS = { compaction: 'level', memtableMemoryBudget: 16 << 20 } as const
+
 export interface KvRange {
   gt?: Buffer
   gte?: Buffer
@@ -174,7 +177,11 @@ export class KvStore {
     try {
       // A bloom filter makes the point reads of merges (mostly new names) skip SST files; a
       // block cache larger than the 8 MiB default keeps hot containers' listings in memory.
-      await db.open({ cacheSize: 64 << 20, filterPolicy: 'bloomfilter:10:false' })
+      // Memtables of 4 MiB (the binding's level style with a 16 MiB budget: up to 6 of them):
+      // with RocksDB's default 64 MiB write buffer a database kept every row written in memory
+      // until 64 MiB had come, and a storage node's RSS climbed with its container updates
+      // (a script of 160,000 two-key batches: 96 -> 242 MB, against 98 -> 127 MB with these).
+      await db.open({ cacheSize: 64 << 20, filterPolicy: 'bloomfilter:10:false', ...MEMTABLE_OPTIONS })
     } catch (err) {
       throw new KvStoreError('ERR_DB_OPEN', `cannot open database ${location}`, { cause: err })
     }
@@ -226,6 +233,11 @@ export class KvStore {
     } finally {
       this.#db.detachResource(resource)
     }
+  }
+
+  /** Bytes RocksDB holds in memtables (rocksdb.cur-size-all-mem-tables). */
+  memtableBytes(): number {
+    return Number(this.#db.getProperty('rocksdb.cur-size-all-mem-tables'))
   }
 
   get isOpen(): boolean {

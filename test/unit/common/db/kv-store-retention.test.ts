@@ -67,3 +67,27 @@ t.test('batches and cursors are collectable once used, while the database stays 
   t.ok(store.isOpen, 'the database is still open')
   t.same(store.get(Buffer.from('key-3')), Buffer.alloc(1024, 3), 'and still reads')
 })
+
+t.test('memtables stay small: rows reach SST files long before 64 MiB of them are written', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'tern-kv-memtable-'))
+  const store = await KvStore.open(dir)
+  t.teardown(async () => {
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+  const value = Buffer.alloc(1000, 7)
+  let most = 0
+  // ~40 MB of rows, as many container updates write.
+  for (let i = 0; i < 40_000; i++) {
+    const key = Buffer.from(`row-${String(i).padStart(8, '0')}`)
+    store.write(store.batch().put(key, value))
+    if (i % 1000 === 999) {
+      most = Math.max(most, store.memtableBytes())
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+  t.ok(most > 0, `the memtables were measured (${most} bytes at most)`)
+  // 4 MiB write buffers, up to 6 of them while flushes run: never anywhere near the 40 MB written.
+  t.ok(most < 26 << 20, `memtables at most ${(most / 2 ** 20).toFixed(1)} MiB`)
+  t.same(store.get(Buffer.from('row-00000000')), value, 'the first rows are still there')
+})
