@@ -88,7 +88,12 @@ export async function readUpdateBatch(r: StorageRequest): Promise<BatchedRow[]> 
 
 /** A row's headers as node:http would have given them: lower-case names. */
 export function rowHeaders(row: BatchedRow): IncomingHttpHeaders {
+  return lowerCaseHeaders(row.headers)
+}
+
+/** Headers as node:http gives them: lower-case names. */
+export function lowerCaseHeaders(headers: Readonly<Record<string, string>>): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {}
-  for (const [k, v] of Object.entries(row.headers)) out[k.toLowerCase()] = v
+  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v
   return out
 }

@@ -31,7 +31,7 @@ import type { ContainerInfo } from './broker.ts'
 import { listingRecord } from './listing-record.ts'
 import { accountUpdate } from './account-update.ts'
 import type { ObjectItem } from './broker.ts'
-import { isUpdateBatch, objectItem, readUpdateBatch, rowHeaders } from './object-updates.ts'
+import { isUpdateBatch, lowerCaseHeaders, objectItem, readUpdateBatch, rowHeaders } from './object-updates.ts'
 import { UPDATE_BATCH_FORMAT } from '../common/object-update-batch.ts'
 import type { BatchedRow } from '../common/object-update-batch.ts'
 
@@ -163,10 +163,8 @@ export function createContainerServer(config: DbServerConfig, logger: Logger, op
   /** The same merge for an object server of this process (common/colocated-servers.ts). */
   const local: LocalContainerServer = {
     async applyUpdates(containerPath, rows, headers) {
-      const lower: IncomingHttpHeaders = {}
-      for (const [k, v] of Object.entries(headers)) lower[k.toLowerCase()] = v
       try {
-        return await mergeObjectRows(decodePath(containerPath, true), rows, lower)
+        return await mergeObjectRows(decodePath(containerPath, true), rows, lowerCaseHeaders(headers))
       } catch (err) {
         const httpError = err instanceof HttpError ? err : mapDbError(err)
         if (!httpError) logger.error('local container update failed', { path: containerPath, rows: rows.length, err })

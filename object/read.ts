@@ -1,8 +1,9 @@
 // Object GET and HEAD (Swift: ObjectController.GET/HEAD with swob's conditional_response):
 // metadata in one read, conditional requests (304/412), ranges (206, multipart/byteranges,
 // 416), and bodies that stream with backpressure. A whole-body read is checked against what
-// was stored with it (diskfile/verify-stream.ts): small bodies before the first byte goes out (a mismatch answers 404), large ones by
-// holding back the last chunk (a mismatch cuts the connection).
+// was stored with it (diskfile/verify-stream.ts): small bodies before the first byte goes out
+// (a mismatch answers 404), large ones by holding back the last chunk (a mismatch cuts the
+// connection).
 import type { ServerResponse } from 'node:http'
 import { pipeline } from 'node:stream/promises'
 import { respond, respondError } from '../common/storage-server.ts'

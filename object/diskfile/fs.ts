@@ -8,14 +8,14 @@
 // (and any directory it created), then unlink what the new file made obsolete.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { constants as fsConstants, createReadStream, statSync } from 'node:fs'
-import { mkdir, open, readdir, readFile, rename, rmdir, statfs } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rmdir, statfs } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import type { HashPathSecrets } from '../../common/hash-path.ts'
 import { hashPath } from '../../common/hash-path.ts'
 import { Timestamp } from '../../common/timestamp.ts'
 import { decodeAsyncPending, encodeAsyncPending, policyDir } from './async-pending.ts'
-import { DiskFileError, emptyIfMissing, ignoreMissing, isMissing, isNoSpace } from './errors.ts'
+import { DiskFileError, emptyIfMissing, ignoreMissing, isMissing } from './errors.ts'
 import { MAX_FOOTER_SIZE, decodeFooter, decodeTrailer } from './format.ts'
 import type { FileKind, StoredMetadata } from './format.ts'
 import { checkExpiry, mergeMetadata } from './merge.ts'
@@ -473,16 +473,14 @@ async function makeDirs(dir: string): Promise<string[]> {
     if (dirname(d) === d) break
     missing.unshift(d)
   }
-  const made: string[] = []
   for (const d of missing) {
     try {
       await mkdir(d)
     } catch (err) {
       if ((err as { code?: unknown }).code !== 'EEXIST') throw err
     }
-    made.push(d)
   }
-  return made
+  return missing
 }
 
 /**

@@ -20,13 +20,19 @@ async function collected(refs: WeakRef<object>[]): Promise<number> {
   return refs.filter((r) => r.deref() === undefined).length
 }
 
-t.test('batches and cursors are collectable once used, while the database stays open', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'tern-kv-retention-'))
+/** A store in a temporary folder, closed and removed when the test ends. */
+async function tempStore(t: { teardown(fn: () => Promise<void>): void }, prefix: string): Promise<KvStore> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
   const store = await KvStore.open(dir)
   t.teardown(async () => {
     await store.close()
     await rm(dir, { recursive: true, force: true })
   })
+  return store
+}
+
+t.test('batches and cursors are collectable once used, while the database stays open', async (t) => {
+  const store = await tempStore(t, 'tern-kv-retention-')
 
   // Each in a function of its own, so that no variable here holds the batch or cursor.
   const writeOne = (i: number): WeakRef<object> => {
@@ -69,12 +75,7 @@ t.test('batches and cursors are collectable once used, while the database stays 
 })
 
 t.test('memtables stay small: rows reach SST files long before 64 MiB of them are written', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'tern-kv-memtable-'))
-  const store = await KvStore.open(dir)
-  t.teardown(async () => {
-    await store.close()
-    await rm(dir, { recursive: true, force: true })
-  })
+  const store = await tempStore(t, 'tern-kv-memtable-')
   const value = Buffer.alloc(1000, 7)
   let most = 0
   // ~40 MB of rows, as many container updates write.
